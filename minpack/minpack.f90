@@ -1,0 +1,12 @@
+!> The whole public Fortran API of the library: `use minpack`.
+module minpack
+    use minpack_kinds, only: dp, epsmch, dwarf, giant
+    use minpack_linalg, only: enorm, qrfac, qrsolv, lmpar, covar
+    use minpack_lm, only: lmdif_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
+    implicit none
+    private
+
+    public :: dp, epsmch, dwarf, giant
+    public :: enorm, qrfac, qrsolv, lmpar, covar
+    public :: lmdif_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
+end module minpack

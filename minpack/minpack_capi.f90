@@ -1,0 +1,220 @@
+!> C interface to the Levenberg-Marquardt drivers.
+!>
+!> Every exported symbol is named `minpack_*`. Callbacks are plain C functions
+!> that receive the caller's `void *user_data`; they return 0 to continue and
+!> any other value to stop the solver, which then returns with info set to
+!> that value made negative (-|status|; INT_MIN stays as it is). Scalars are
+!> passed by value, arrays as pointers, matrices column-major. See
+!> minpack/README.md. No internal procedure is passed anywhere, so no
+!> executable stack is needed.
+module minpack_capi
+    use, intrinsic :: iso_c_binding, only: c_int, c_double, c_ptr, c_funptr, c_loc, &
+        c_f_pointer, c_f_procpointer
+    use minpack_kinds, only: dp
+    use minpack_linalg, only: enorm, covar
+    use minpack_lm, only: lmdif, lmder
+    implicit none
+    private
+
+    public :: minpack_func, minpack_jac
+    public :: minpack_lmdif, minpack_lmder, minpack_lmdif1, minpack_lmder1
+    public :: minpack_enorm, minpack_covar
+
+    abstract interface
+        !> int func(int m, int n, const double *x, double *fvec, void *user_data)
+        function minpack_func(m, n, x, fvec, udata) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m
+            integer(c_int), intent(in), value :: n
+            real(c_double), intent(in) :: x(n)
+            real(c_double), intent(inout) :: fvec(m)
+            type(c_ptr), intent(in), value :: udata
+            integer(c_int) :: status
+        end function minpack_func
+
+        !> int jac(int m, int n, const double *x, double *fjac, int ldfjac, void *user_data)
+        function minpack_jac(m, n, x, fjac, ldfjac, udata) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m
+            integer(c_int), intent(in), value :: n
+            real(c_double), intent(in) :: x(n)
+            real(c_double), intent(inout) :: fjac(ldfjac, n)
+            integer(c_int), intent(in), value :: ldfjac
+            type(c_ptr), intent(in), value :: udata
+            integer(c_int) :: status
+        end function minpack_jac
+    end interface
+
+    !> What the adapters need: the C callbacks and the caller's user data.
+    type :: c_callbacks
+        type(c_funptr) :: func
+        type(c_funptr) :: jac
+        type(c_ptr) :: udata
+    end type c_callbacks
+
+contains
+
+    !> info = minpack_lmdif(func, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn,
+    !>                      diag, mode, factor, nfev, fjac, ldfjac, ipvt, qtf, user_data)
+    recursive function minpack_lmdif(func, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
+                                     diag, mode, factor, nfev, fjac, ldfjac, ipvt, qtf, &
+                                     udata) result(info) bind(c, name="minpack_lmdif")
+        type(c_funptr), intent(in), value :: func
+        integer(c_int), intent(in), value :: m, n, maxfev, mode, ldfjac
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n), qtf(n)
+        real(c_double), intent(in), value :: ftol, xtol, gtol, epsfcn, factor
+        integer(c_int), intent(out) :: nfev, ipvt(n)
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, func, udata)
+        call lmdif(call_func, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, &
+                   factor, 0, info, nfev, fjac, ldfjac, ipvt, qtf, c_loc(cb))
+    end function minpack_lmdif
+
+    !> info = minpack_lmder(func, jac, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol,
+    !>                      maxfev, diag, mode, factor, nfev, njev, ipvt, qtf, user_data)
+    recursive function minpack_lmder(func, jac, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, &
+                                     maxfev, diag, mode, factor, nfev, njev, ipvt, qtf, &
+                                     udata) result(info) bind(c, name="minpack_lmder")
+        type(c_funptr), intent(in), value :: func, jac
+        integer(c_int), intent(in), value :: m, n, ldfjac, maxfev, mode
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n), qtf(n)
+        real(c_double), intent(in), value :: ftol, xtol, gtol, factor
+        integer(c_int), intent(out) :: nfev, njev, ipvt(n)
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, jac, udata)
+        call lmder(call_func_jac, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
+                   diag, mode, factor, 0, info, nfev, njev, ipvt, qtf, c_loc(cb))
+    end function minpack_lmder
+
+    !> info = minpack_lmdif1(func, m, n, x, fvec, tol, user_data): MINPACK-1's
+    !> lmdif1 settings; nfev is returned too.
+    recursive function minpack_lmdif1(func, m, n, x, fvec, tol, nfev, udata) result(info) &
+            bind(c, name="minpack_lmdif1")
+        type(c_funptr), intent(in), value :: func
+        integer(c_int), intent(in), value :: m, n
+        real(c_double), intent(inout) :: x(n)
+        real(c_double), intent(out) :: fvec(m)
+        real(c_double), intent(in), value :: tol
+        integer(c_int), intent(out) :: nfev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        real(dp) :: diag(n), qtf(n)
+        real(dp), allocatable :: fjac(:, :)
+        integer(c_int) :: ipvt(n)
+
+        allocate(fjac(max(m, 1), n))
+        info = minpack_lmdif(func, m, n, x, fvec, tol, tol, 0.0_dp, 200 * (n + 1), 0.0_dp, &
+                             diag, 1, 100.0_dp, nfev, fjac, max(m, 1), ipvt, qtf, udata)
+        if (info == 8) info = 4
+    end function minpack_lmdif1
+
+    !> info = minpack_lmder1(func, jac, m, n, x, fvec, fjac, ldfjac, tol, ipvt,
+    !>                       user_data): MINPACK-1's lmder1 settings.
+    recursive function minpack_lmder1(func, jac, m, n, x, fvec, fjac, ldfjac, tol, ipvt, &
+                                      nfev, njev, udata) result(info) &
+            bind(c, name="minpack_lmder1")
+        type(c_funptr), intent(in), value :: func, jac
+        integer(c_int), intent(in), value :: m, n, ldfjac
+        real(c_double), intent(inout) :: x(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n)
+        real(c_double), intent(in), value :: tol
+        integer(c_int), intent(out) :: ipvt(n), nfev, njev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        real(dp) :: diag(n), qtf(n)
+
+        info = minpack_lmder(func, jac, m, n, x, fvec, fjac, ldfjac, tol, tol, 0.0_dp, &
+                             100 * (n + 1), diag, 1, 100.0_dp, nfev, njev, ipvt, qtf, udata)
+        if (info == 8) info = 4
+    end function minpack_lmder1
+
+    !> double minpack_enorm(int n, const double *x): overflow-safe 2-norm.
+    pure function minpack_enorm(n, x) result(norm) bind(c, name="minpack_enorm")
+        integer(c_int), intent(in), value :: n
+        real(c_double), intent(in) :: x(n)
+        real(c_double) :: norm
+
+        norm = enorm(n, x)
+    end function minpack_enorm
+
+    !> int minpack_covar(int n, const double *r, int ldr, const int *ipvt,
+    !>                   double *cov, int ldcov): (J^T J)^-1 from lmdif/lmder's
+    !> fjac and ipvt (1-based); returns 0, or the index of a zero pivot.
+    function minpack_covar(n, r, ldr, ipvt, cov, ldcov) result(info) &
+            bind(c, name="minpack_covar")
+        integer(c_int), intent(in), value :: n, ldr, ldcov
+        real(c_double), intent(in) :: r(ldr, n)
+        integer(c_int), intent(in) :: ipvt(n)
+        real(c_double), intent(out) :: cov(ldcov, n)
+        integer(c_int) :: info
+
+        call covar(n, r, ldr, ipvt, cov, ldcov, info)
+    end function minpack_covar
+
+    !> lmdif callback that forwards to the C residual function.
+    recursive subroutine call_func(m, n, x, fvec, iflag, udata)
+        integer, intent(in) :: m, n
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(m)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        type(c_callbacks), pointer :: cb
+        procedure(minpack_func), pointer :: func
+
+        if (iflag == 0) return
+        call c_f_pointer(udata, cb)
+        call c_f_procpointer(cb%func, func)
+        call stop_on(func(m, n, x, fvec, cb%udata), iflag)
+    end subroutine call_func
+
+    !> lmder callback that forwards to the C residual or Jacobian function.
+    recursive subroutine call_func_jac(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+        integer, intent(in) :: m, n, ldfjac
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(m), fjac(ldfjac, n)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        type(c_callbacks), pointer :: cb
+        procedure(minpack_func), pointer :: func
+        procedure(minpack_jac), pointer :: jac
+
+        call c_f_pointer(udata, cb)
+        select case (iflag)
+        case (1)
+            call c_f_procpointer(cb%func, func)
+            call stop_on(func(m, n, x, fvec, cb%udata), iflag)
+        case (2)
+            call c_f_procpointer(cb%jac, jac)
+            call stop_on(jac(m, n, x, fjac, ldfjac, cb%udata), iflag)
+        end select
+    end subroutine call_func_jac
+
+    !> A non-zero callback status becomes a negative iflag.
+    pure subroutine stop_on(status, iflag)
+        integer(c_int), intent(in) :: status
+        integer, intent(inout) :: iflag
+
+        if (status > 0) then
+            iflag = -status
+        else if (status < 0) then
+            iflag = status
+        end if
+    end subroutine stop_on
+
+end module minpack_capi

@@ -1,0 +1,556 @@
+!> Levenberg-Marquardt drivers of MINPACK-1: lmdif (forward-difference
+!> Jacobian), lmder (user Jacobian) and their simplified forms lmdif1, lmder1.
+!>
+!> References: MINPACK-1 User Guide (ANL-80-74, 1980), chapters 2 and 4;
+!> J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and
+!> theory" (1978). The iteration follows MINPACK-1 step by step, so the same
+!> problem gives the same iterates, nfev, njev and info up to rounding.
+!>
+!> Deliberate differences from MINPACK-1:
+!> - callbacks carry a `type(c_ptr)` user-data argument (see minpack/README.md);
+!> - work arrays are allocated here instead of being passed in;
+!> - when a callback stops the finite-difference Jacobian, x is restored
+!>   (MINPACK-1 left one component perturbed).
+!> Everything is reentrant and `recursive`: a callback may call a solver again.
+module minpack_lm
+    use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
+    use minpack_kinds, only: dp, epsmch
+    use minpack_linalg, only: enorm, qrfac, lmpar
+    implicit none
+    private
+
+    public :: lmdif_fcn, lmder_fcn
+    public :: fdjac2, lmdif, lmder, lmdif1, lmder1
+
+    abstract interface
+        !> Residual callback of lmdif.
+        subroutine lmdif_fcn(m, n, x, fvec, iflag, udata)
+            import :: dp, c_ptr
+            implicit none
+            integer, intent(in) :: m
+                !! number of residuals
+            integer, intent(in) :: n
+                !! number of variables
+            real(dp), intent(in) :: x(n)
+                !! point of evaluation
+            real(dp), intent(inout) :: fvec(m)
+                !! residuals at x (to be computed when iflag is 1 or 2)
+            integer, intent(inout) :: iflag
+                !! 1: residuals; 2: residuals for a difference quotient;
+                !! 0: progress report only. Set negative to stop the solver.
+            type(c_ptr), intent(in), value :: udata
+                !! the caller's user data
+        end subroutine lmdif_fcn
+
+        !> Residual and Jacobian callback of lmder.
+        subroutine lmder_fcn(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+            import :: dp, c_ptr
+            implicit none
+            integer, intent(in) :: m
+                !! number of residuals
+            integer, intent(in) :: n
+                !! number of variables
+            integer, intent(in) :: ldfjac
+                !! leading dimension of fjac
+            real(dp), intent(in) :: x(n)
+                !! point of evaluation
+            real(dp), intent(inout) :: fvec(m)
+                !! residuals at x (compute when iflag is 1; keep otherwise)
+            real(dp), intent(inout) :: fjac(ldfjac, n)
+                !! Jacobian at x (compute when iflag is 2; keep otherwise)
+            integer, intent(inout) :: iflag
+                !! 1: residuals; 2: Jacobian; 0: progress report only.
+                !! Set negative to stop the solver.
+            type(c_ptr), intent(in), value :: udata
+                !! the caller's user data
+        end subroutine lmder_fcn
+    end interface
+
+    real(dp), parameter :: zero = 0.0_dp, one = 1.0_dp
+    real(dp), parameter :: p1 = 0.1_dp, p25 = 0.25_dp, p5 = 0.5_dp
+    real(dp), parameter :: p75 = 0.75_dp, p0001 = 1.0e-4_dp
+
+contains
+
+    !> Forward-difference approximation of the m by n Jacobian at x.
+    !>
+    !> MINPACK-1 `fdjac2`: column j is (f(x + h e_j) - f(x)) / h with
+    !> h = sqrt(max(epsfcn, epsmch)) * |x_j| (or that step itself when x_j = 0).
+    recursive subroutine fdjac2(fcn, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa, udata)
+        procedure(lmdif_fcn) :: fcn
+            !! the residual callback
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(inout) :: x(n)
+            !! the point (perturbed during the evaluations, restored on exit)
+        real(dp), intent(in) :: fvec(m)
+            !! residuals at x
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac
+        real(dp), intent(out) :: fjac(ldfjac, n)
+            !! the approximate Jacobian
+        integer, intent(inout) :: iflag
+            !! passed to fcn; negative on return if fcn asked to stop
+        real(dp), intent(in) :: epsfcn
+            !! relative error of the residuals
+        real(dp), intent(out) :: wa(m)
+            !! work array
+        type(c_ptr), intent(in), value :: udata
+            !! passed to fcn
+
+        integer :: i, j
+        real(dp) :: eps, h, temp
+
+        eps = sqrt(max(epsfcn, epsmch))
+        do j = 1, n
+            temp = x(j)
+            h = eps * abs(temp)
+            if (h == zero) h = eps
+            x(j) = temp + h
+            call fcn(m, n, x, wa, iflag, udata)
+            x(j) = temp
+            if (iflag < 0) return
+            do i = 1, m
+                fjac(i, j) = (wa(i) - fvec(i)) / h
+            end do
+        end do
+    end subroutine fdjac2
+
+    !> Minimise the sum of squares of m nonlinear functions in n variables,
+    !> with a forward-difference Jacobian (MINPACK-1 `lmdif`).
+    !>
+    !> info: 0 improper input; 1 relative reduction of the sum of squares at
+    !> most ftol; 2 relative change of x at most xtol; 3 both; 4 cosine of
+    !> the angle between fvec and the Jacobian's columns at most gtol;
+    !> 5 nfev reached maxfev; 6, 7, 8 ftol, xtol, gtol too small;
+    !> negative: the callback's iflag when it asked to stop.
+    recursive subroutine lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
+                               diag, mode, factor, nprint, info, nfev, fjac, ldfjac, &
+                               ipvt, qtf, udata)
+        procedure(lmdif_fcn) :: fcn
+            !! the residual callback
+        integer, intent(in) :: m
+            !! number of residuals (m >= n)
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(inout) :: x(n)
+            !! in: starting point; out: final estimate
+        real(dp), intent(inout) :: fvec(m)
+            !! out: residuals at the final x
+        real(dp), intent(in) :: ftol
+            !! tolerance on the relative reduction of the sum of squares
+        real(dp), intent(in) :: xtol
+            !! tolerance on the relative change of x
+        real(dp), intent(in) :: gtol
+            !! tolerance on the orthogonality of fvec and the Jacobian
+        integer, intent(in) :: maxfev
+            !! maximum number of residual evaluations
+        real(dp), intent(in) :: epsfcn
+            !! relative error of the residuals (sets the difference step)
+        real(dp), intent(inout) :: diag(n)
+            !! variable scaling: input when mode = 2, output otherwise
+        integer, intent(in) :: mode
+            !! 1: scale from the Jacobian's column norms; 2: use diag
+        real(dp), intent(in) :: factor
+            !! initial step bound factor
+        integer, intent(in) :: nprint
+            !! call fcn with iflag = 0 every nprint iterations (0: never)
+        integer, intent(out) :: info
+            !! termination code
+        integer, intent(out) :: nfev
+            !! number of residual evaluations
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac, at least m
+        real(dp), intent(out) :: fjac(ldfjac, n)
+            !! out: upper triangle R of J P = Q R in rows 1..n; Householder data below
+        integer, intent(out) :: ipvt(n)
+            !! the permutation P
+        real(dp), intent(out) :: qtf(n)
+            !! first n components of Q^T fvec
+        type(c_ptr), intent(in), optional :: udata
+            !! passed unchanged to fcn
+
+        integer :: njev
+
+        call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, epsfcn, &
+                     diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
+                     user_data(udata), fdif=fcn)
+    end subroutine lmdif
+
+    !> Minimise the sum of squares of m nonlinear functions in n variables,
+    !> with a Jacobian supplied by the callback (MINPACK-1 `lmder`).
+    !>
+    !> Arguments as in lmdif, without epsfcn, plus njev (Jacobian
+    !> evaluations). On exit fjac holds R and the Householder data as in lmdif.
+    recursive subroutine lmder(fcn, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, &
+                               maxfev, diag, mode, factor, nprint, info, nfev, njev, &
+                               ipvt, qtf, udata)
+        procedure(lmder_fcn) :: fcn
+            !! the residual and Jacobian callback
+        integer, intent(in) :: m
+            !! number of residuals (m >= n)
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(inout) :: x(n)
+            !! in: starting point; out: final estimate
+        real(dp), intent(inout) :: fvec(m)
+            !! out: residuals at the final x
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac, at least m
+        real(dp), intent(out) :: fjac(ldfjac, n)
+            !! out: R and Householder data, as in lmdif
+        real(dp), intent(in) :: ftol
+            !! tolerance on the relative reduction of the sum of squares
+        real(dp), intent(in) :: xtol
+            !! tolerance on the relative change of x
+        real(dp), intent(in) :: gtol
+            !! tolerance on the orthogonality of fvec and the Jacobian
+        integer, intent(in) :: maxfev
+            !! maximum number of residual evaluations
+        real(dp), intent(inout) :: diag(n)
+            !! variable scaling: input when mode = 2, output otherwise
+        integer, intent(in) :: mode
+            !! 1: scale from the Jacobian's column norms; 2: use diag
+        real(dp), intent(in) :: factor
+            !! initial step bound factor
+        integer, intent(in) :: nprint
+            !! call fcn with iflag = 0 every nprint iterations (0: never)
+        integer, intent(out) :: info
+            !! termination code (see lmdif)
+        integer, intent(out) :: nfev
+            !! number of residual evaluations
+        integer, intent(out) :: njev
+            !! number of Jacobian evaluations
+        integer, intent(out) :: ipvt(n)
+            !! the permutation P
+        real(dp), intent(out) :: qtf(n)
+            !! first n components of Q^T fvec
+        type(c_ptr), intent(in), optional :: udata
+            !! passed unchanged to fcn
+
+        call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, zero, &
+                     diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
+                     user_data(udata), fder=fcn)
+    end subroutine lmder
+
+    !> Simplified lmdif (MINPACK-1 `lmdif1`): ftol = xtol = tol, gtol = 0,
+    !> maxfev = 200 (n + 1), epsfcn = 0, mode = 1, factor = 100; info 8 is
+    !> reported as 4.
+    recursive subroutine lmdif1(fcn, m, n, x, fvec, tol, info, udata)
+        procedure(lmdif_fcn) :: fcn
+            !! the residual callback
+        integer, intent(in) :: m
+            !! number of residuals (m >= n)
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(inout) :: x(n)
+            !! in: starting point; out: final estimate
+        real(dp), intent(out) :: fvec(m)
+            !! residuals at the final x
+        real(dp), intent(in) :: tol
+            !! tolerance (ftol and xtol)
+        integer, intent(out) :: info
+            !! termination code (see lmdif)
+        type(c_ptr), intent(in), optional :: udata
+            !! passed unchanged to fcn
+
+        real(dp), allocatable :: diag(:), fjac(:, :), qtf(:)
+        integer, allocatable :: ipvt(:)
+        integer :: nfev
+
+        info = 0
+        if (n <= 0 .or. m < n .or. tol < zero) return
+        allocate(diag(n), fjac(m, n), qtf(n), ipvt(n))
+        call lmdif(fcn, m, n, x, fvec, tol, tol, zero, 200 * (n + 1), zero, diag, 1, &
+                   100.0_dp, 0, info, nfev, fjac, m, ipvt, qtf, user_data(udata))
+        if (info == 8) info = 4
+    end subroutine lmdif1
+
+    !> Simplified lmder (MINPACK-1 `lmder1`): ftol = xtol = tol, gtol = 0,
+    !> maxfev = 100 (n + 1), mode = 1, factor = 100; info 8 is reported as 4.
+    recursive subroutine lmder1(fcn, m, n, x, fvec, fjac, ldfjac, tol, info, ipvt, udata)
+        procedure(lmder_fcn) :: fcn
+            !! the residual and Jacobian callback
+        integer, intent(in) :: m
+            !! number of residuals (m >= n)
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(inout) :: x(n)
+            !! in: starting point; out: final estimate
+        real(dp), intent(out) :: fvec(m)
+            !! residuals at the final x
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac, at least m
+        real(dp), intent(out) :: fjac(ldfjac, n)
+            !! out: R and Householder data, as in lmder
+        real(dp), intent(in) :: tol
+            !! tolerance (ftol and xtol)
+        integer, intent(out) :: info
+            !! termination code (see lmdif)
+        integer, intent(out) :: ipvt(n)
+            !! the permutation P
+        type(c_ptr), intent(in), optional :: udata
+            !! passed unchanged to fcn
+
+        real(dp), allocatable :: diag(:), qtf(:)
+        integer :: nfev, njev
+
+        info = 0
+        if (n <= 0 .or. m < n .or. ldfjac < m .or. tol < zero) return
+        allocate(diag(n), qtf(n))
+        call lmder(fcn, m, n, x, fvec, fjac, ldfjac, tol, tol, zero, 100 * (n + 1), &
+                   diag, 1, 100.0_dp, 0, info, nfev, njev, ipvt, qtf, user_data(udata))
+        if (info == 8) info = 4
+    end subroutine lmder1
+
+    !> The user data to hand to callbacks: the argument if present, else NULL.
+    pure function user_data(udata) result(p)
+        type(c_ptr), intent(in), optional :: udata
+        type(c_ptr) :: p
+
+        p = c_null_ptr
+        if (present(udata)) p = udata
+    end function user_data
+
+    !> The Levenberg-Marquardt iteration shared by lmdif and lmder; exactly one
+    !> of fdif (difference Jacobian) and fder (user Jacobian) is present.
+    recursive subroutine lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
+                                 epsfcn, diag, mode, factor, nprint, info, nfev, njev, &
+                                 ipvt, qtf, udata, fdif, fder)
+        integer, intent(in) :: m, n, ldfjac, maxfev, mode, nprint
+        real(dp), intent(inout) :: x(n), fvec(m), diag(n)
+        real(dp), intent(out) :: fjac(ldfjac, n), qtf(n)
+        real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
+        integer, intent(out) :: info, nfev, njev, ipvt(n)
+        type(c_ptr), intent(in), value :: udata
+        procedure(lmdif_fcn), optional :: fdif
+        procedure(lmder_fcn), optional :: fder
+
+        real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
+        integer :: i, iflag, iter, j, l
+        real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pnorm, prered, &
+                    ratio, s, temp, temp1, temp2, xnorm
+
+        info = 0
+        iflag = 0
+        nfev = 0
+        njev = 0
+        delta = zero
+        xnorm = zero
+
+        main: block
+            ! check the input
+            if (n <= 0 .or. m < n .or. ldfjac < m .or. ftol < zero .or. xtol < zero &
+                .or. gtol < zero .or. maxfev <= 0 .or. factor <= zero) exit main
+            if (mode == 2) then
+                do j = 1, n
+                    if (.not. (diag(j) > zero)) exit main
+                end do
+            end if
+            allocate(wa1(n), wa2(n), wa3(n), wa4(m))
+
+            ! residuals at the starting point
+            iflag = 1
+            call evaluate(x, fvec)
+            nfev = 1
+            if (iflag < 0) exit main
+            fnorm = enorm(m, fvec)
+
+            par = zero
+            iter = 1
+            outer: do
+                ! Jacobian
+                iflag = 2
+                if (present(fdif)) then
+                    call fdjac2(fdif, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa4, udata)
+                    nfev = nfev + n
+                else
+                    call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+                    njev = njev + 1
+                end if
+                if (iflag < 0) exit main
+
+                if (nprint > 0) then
+                    iflag = 0
+                    if (mod(iter - 1, nprint) == 0) call report()
+                    if (iflag < 0) exit main
+                end if
+
+                ! QR factorisation of the Jacobian
+                call qrfac(m, n, fjac, ldfjac, .true., ipvt, wa1, wa2, wa3)
+
+                ! on the first iteration, scale and set the initial step bound
+                if (iter == 1) then
+                    if (mode /= 2) then
+                        do j = 1, n
+                            diag(j) = wa2(j)
+                            if (wa2(j) == zero) diag(j) = one
+                        end do
+                    end if
+                    do j = 1, n
+                        wa3(j) = diag(j) * x(j)
+                    end do
+                    xnorm = enorm(n, wa3)
+                    delta = factor * xnorm
+                    if (delta == zero) delta = factor
+                end if
+
+                ! Q^T fvec; its first n components go to qtf
+                do i = 1, m
+                    wa4(i) = fvec(i)
+                end do
+                do j = 1, n
+                    if (fjac(j, j) /= zero) then
+                        s = zero
+                        do i = j, m
+                            s = s + fjac(i, j) * wa4(i)
+                        end do
+                        temp = -s / fjac(j, j)
+                        do i = j, m
+                            wa4(i) = wa4(i) + fjac(i, j) * temp
+                        end do
+                    end if
+                    fjac(j, j) = wa1(j)
+                    qtf(j) = wa4(j)
+                end do
+
+                ! norm of the scaled gradient
+                gnorm = zero
+                if (fnorm /= zero) then
+                    do j = 1, n
+                        l = ipvt(j)
+                        if (wa2(l) /= zero) then
+                            s = zero
+                            do i = 1, j
+                                s = s + fjac(i, j) * (qtf(i) / fnorm)
+                            end do
+                            gnorm = max(gnorm, abs(s / wa2(l)))
+                        end if
+                    end do
+                end if
+                if (gnorm <= gtol) info = 4
+                if (info /= 0) exit main
+
+                if (mode /= 2) then
+                    do j = 1, n
+                        diag(j) = max(diag(j), wa2(j))
+                    end do
+                end if
+
+                inner: do
+                    ! Levenberg-Marquardt parameter and step
+                    call lmpar(n, fjac, ldfjac, ipvt, diag, qtf, delta, par, wa1, wa2, &
+                               wa3, wa4)
+                    do j = 1, n
+                        wa1(j) = -wa1(j)
+                        wa2(j) = x(j) + wa1(j)
+                        wa3(j) = diag(j) * wa1(j)
+                    end do
+                    pnorm = enorm(n, wa3)
+                    if (iter == 1) delta = min(delta, pnorm)
+
+                    iflag = 1
+                    call evaluate(wa2, wa4)
+                    nfev = nfev + 1
+                    if (iflag < 0) exit main
+                    fnorm1 = enorm(m, wa4)
+
+                    ! actual and predicted relative reductions, directional derivative
+                    actred = -one
+                    if (p1 * fnorm1 < fnorm) actred = one - (fnorm1 / fnorm)**2
+                    do j = 1, n
+                        wa3(j) = zero
+                        l = ipvt(j)
+                        temp = wa1(l)
+                        do i = 1, j
+                            wa3(i) = wa3(i) + fjac(i, j) * temp
+                        end do
+                    end do
+                    temp1 = enorm(n, wa3) / fnorm
+                    temp2 = (sqrt(par) * pnorm) / fnorm
+                    prered = temp1**2 + temp2**2 / p5
+                    dirder = -(temp1**2 + temp2**2)
+                    ratio = zero
+                    if (prered /= zero) ratio = actred / prered
+
+                    ! update the step bound
+                    if (ratio <= p25) then
+                        if (actred >= zero) then
+                            temp = p5
+                        else
+                            temp = p5 * dirder / (dirder + p5 * actred)
+                        end if
+                        if (p1 * fnorm1 >= fnorm .or. temp < p1) temp = p1
+                        delta = temp * min(delta, pnorm / p1)
+                        par = par / temp
+                    else if (par == zero .or. ratio >= p75) then
+                        delta = pnorm / p5
+                        par = p5 * par
+                    end if
+
+                    ! accept a successful step
+                    if (ratio >= p0001) then
+                        do j = 1, n
+                            x(j) = wa2(j)
+                            wa2(j) = diag(j) * x(j)
+                        end do
+                        do i = 1, m
+                            fvec(i) = wa4(i)
+                        end do
+                        xnorm = enorm(n, wa2)
+                        fnorm = fnorm1
+                        iter = iter + 1
+                    end if
+
+                    ! convergence
+                    if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one) &
+                        info = 1
+                    if (delta <= xtol * xnorm) info = 2
+                    if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one &
+                        .and. info == 2) info = 3
+                    if (info /= 0) exit main
+
+                    ! tolerances too small, or out of evaluations
+                    if (nfev >= maxfev) info = 5
+                    if (abs(actred) <= epsmch .and. prered <= epsmch .and. p5 * ratio <= one) &
+                        info = 6
+                    if (delta <= epsmch * xnorm) info = 7
+                    if (gnorm <= epsmch) info = 8
+                    if (info /= 0) exit main
+
+                    if (ratio >= p0001) exit inner
+                end do inner
+            end do outer
+        end block main
+
+        if (iflag < 0) info = iflag
+        iflag = 0
+        if (nprint > 0) call report()
+
+    contains
+
+        !> Residuals at xx into f (iflag = 1), through whichever callback we have.
+        subroutine evaluate(xx, f)
+            real(dp), intent(in) :: xx(n)
+            real(dp), intent(inout) :: f(m)
+
+            if (present(fdif)) then
+                call fdif(m, n, xx, f, iflag, udata)
+            else
+                call fder(m, n, xx, f, fjac, ldfjac, iflag, udata)
+            end if
+        end subroutine evaluate
+
+        !> Progress hook: the callback with iflag = 0.
+        subroutine report()
+            if (present(fdif)) then
+                call fdif(m, n, x, fvec, iflag, udata)
+            else
+                call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+            end if
+        end subroutine report
+    end subroutine lm_core
+
+end module minpack_lm

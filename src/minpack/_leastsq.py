@@ -1,0 +1,407 @@
+"""``leastsq``: SciPy's Levenberg-Marquardt interface on our Fortran MINPACK.
+
+The marshalling lives here; the algorithm lives in ``minpack/`` (Fortran) and
+is reached through the f2py extension ``minpack._minpack``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _minpack
+
+__all__ = ["leastsq"]
+
+_F64 = np.dtype(np.float64)
+
+# ier values that mean success.
+_SUCCESS = (1, 2, 3, 4)
+
+
+def _as_start(x0: Any) -> np.ndarray:
+    """Return the starting point as a fresh 1-D float64 array.
+
+    Raises
+    ------
+    TypeError
+        If `x0` is not real-valued (complex, object, strings).
+    """
+    a = np.asarray(x0)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"x0 must be real numbers (a scalar or an array of floats); "
+            f"got an array of dtype {a.dtype}"
+        )
+    return np.array(a, dtype=np.float64, order="C").reshape(-1)
+
+
+def _describe(value: Any) -> str:
+    """Describe a callback's return value for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def _residual_array(value: Any, m: int | None, name: str) -> np.ndarray:
+    """Check a residual vector returned by `name` and return it as an array.
+
+    `m` is the expected length, or None on the first call (any length).
+    A scalar counts as a vector of length 1, as in SciPy.
+    """
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # e.g. ragged sequences
+        raise TypeError(
+            f"{name} must return a 1-D array of real numbers; it returned "
+            f"{_describe(value)}, which is not convertible to an array ({exc})"
+        ) from exc
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must return a 1-D array of real numbers; it returned "
+            f"{_describe(value)}"
+        )
+    if a.ndim == 0:
+        a = a.reshape(1)
+    if a.ndim != 1 or (m is not None and a.shape[0] != m):
+        expected = "a 1-D array" if m is None else f"a 1-D array of length {m}"
+        raise ValueError(
+            f"{name} must return {expected} (one residual per observation); "
+            f"it returned {_describe(value)}"
+        )
+    return a
+
+
+def _residual_callback(
+    func: Callable[..., Any], args: tuple, m: int, errors: list
+) -> Callable[[np.ndarray, np.ndarray], int]:
+    """Build the callback the Fortran solver calls for residuals.
+
+    The user gets a copy of x (theirs to keep); the result goes straight into
+    the Fortran buffer. Any exception is kept in `errors` and reported to the
+    solver as a stop request, so nothing unwinds through Fortran.
+    """
+    mshape = (m,)
+
+    def fcn(x: np.ndarray, fvec: np.ndarray) -> int:
+        try:
+            r = func(x.copy(), *args)
+            if r.__class__ is np.ndarray and r.dtype is _F64 and r.shape == mshape:
+                fvec[:] = r
+            else:
+                fvec[:] = _residual_array(r, m, "func")
+        except BaseException as exc:  # re-raised by leastsq after Fortran returns
+            errors.append(exc)
+            return -1
+        return 0
+
+    return fcn
+
+
+def _jacobian_callback(
+    Dfun: Callable[..., Any], args: tuple, m: int, n: int, col_deriv: bool,
+    errors: list,
+) -> Callable[[np.ndarray, np.ndarray], int]:
+    """Build the callback the Fortran solver calls for the Jacobian."""
+    expected = (n, m) if col_deriv else (m, n)
+    # SciPy checks the shape only when neither dimension is 1; otherwise any
+    # array with the right number of elements is taken in order.
+    strict = expected[0] != 1 and expected[1] != 1
+
+    def jac(x: np.ndarray, fjac: np.ndarray) -> int:
+        try:
+            J = Dfun(x.copy(), *args)
+            if not (J.__class__ is np.ndarray and J.shape == expected
+                    and J.dtype.kind == "f"):
+                J = _jacobian_array(J, expected, strict, Dfun)
+            if col_deriv:
+                fjac.T[...] = J
+            else:
+                fjac[...] = J
+        except BaseException as exc:  # re-raised by leastsq after Fortran returns
+            errors.append(exc)
+            return -1
+        return 0
+
+    return jac
+
+
+def _jacobian_array(
+    value: Any, expected: tuple[int, int], strict: bool, Dfun: Callable[..., Any]
+) -> np.ndarray:
+    """Check a Jacobian returned by Dfun; raise SciPy's errors for bad shapes."""
+    try:
+        a = np.asarray(value)
+    except Exception as exc:
+        raise TypeError(
+            f"Dfun must return a 2-D array of real numbers of shape {expected}; "
+            f"it returned {_describe(value)} ({exc})"
+        ) from exc
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Dfun must return a 2-D array of real numbers of shape {expected}; "
+            f"it returned {_describe(value)}"
+        )
+    if a.shape == expected:
+        return a
+    shape = np.atleast_1d(a).shape
+    if strict:
+        msg = ("leastsq: there is a mismatch between the input and output shape "
+               "of the 'Dfun' argument")
+        name = getattr(Dfun, "__name__", None)
+        msg += f" '{name}'." if name else "."
+        msg += f"Shape should be {expected} but it is {shape}."
+        raise TypeError(msg)
+    if a.size != expected[0] * expected[1]:
+        raise ValueError(
+            f"Dfun must return an array of shape {expected}; it returned "
+            f"{_describe(value)}"
+        )
+    return a.reshape(expected)
+
+
+def _messages(ftol: float, xtol: float, gtol: float, maxfev: int) -> dict:
+    """SciPy's messages and exception classes for each ier."""
+    return {
+        0: ["Improper input parameters.", TypeError],
+        1: ["Both actual and predicted relative reductions "
+            f"in the sum of squares\n  are at most {ftol:f}", None],
+        2: ["The relative error between two consecutive "
+            f"iterates is at most {xtol:f}", None],
+        3: ["Both actual and predicted relative reductions in "
+            f"the sum of squares\n  are at most {ftol:f} and the "
+            "relative error between two consecutive "
+            f"iterates is at \n  most {xtol:f}", None],
+        4: ["The cosine of the angle between func(x) and any "
+            f"column of the\n  Jacobian is at most {gtol:f} in "
+            "absolute value", None],
+        5: ["Number of calls to function has reached "
+            f"maxfev = {maxfev}.", ValueError],
+        6: [f"ftol={ftol:f} is too small, no further reduction "
+            "in the sum of squares\n  is possible.", ValueError],
+        7: [f"xtol={xtol:f} is too small, no further improvement in "
+            "the approximate\n  solution is possible.", ValueError],
+        8: [f"gtol={gtol:f} is too small, func(x) is orthogonal to the "
+            "columns of\n  the Jacobian to machine precision.", ValueError],
+    }
+
+
+def leastsq(
+    func: Callable[..., Any],
+    x0: Any,
+    args: Any = (),
+    Dfun: Callable[..., Any] | None = None,
+    full_output: bool = False,
+    col_deriv: bool = False,
+    ftol: float = 1.49012e-8,
+    xtol: float = 1.49012e-8,
+    gtol: float = 0.0,
+    maxfev: int = 0,
+    epsfcn: float | None = None,
+    factor: float = 100,
+    diag: Any = None,
+) -> tuple:
+    """Minimize the sum of squares of a set of equations.
+
+    A drop-in replacement for `scipy.optimize.leastsq`, computed by this
+    package's own Fortran implementation of MINPACK-1's ``lmdif`` and
+    ``lmder``::
+
+        x = arg min(sum(func(y)**2, axis=0))
+                 y
+
+    Parameters
+    ----------
+    func : callable
+        Should take at least one (possibly length ``N`` vector) argument and
+        return ``M`` floating point numbers. It must not return NaNs or
+        fitting might fail. ``M`` must be greater than or equal to ``N``.
+    x0 : ndarray
+        The starting estimate for the minimization.
+    args : tuple, optional
+        Any extra arguments to func are placed in this tuple.
+    Dfun : callable, optional
+        A function or method to compute the Jacobian of func with derivatives
+        across the rows. If this is None, the Jacobian will be estimated.
+    full_output : bool, optional
+        If ``True``, return all optional outputs (not just `x` and `ier`).
+    col_deriv : bool, optional
+        If ``True``, specify that the Jacobian function computes derivatives
+        down the columns (faster, because there is no transpose operation).
+    ftol : float, optional
+        Relative error desired in the sum of squares.
+    xtol : float, optional
+        Relative error desired in the approximate solution.
+    gtol : float, optional
+        Orthogonality desired between the function vector and the columns of
+        the Jacobian.
+    maxfev : int, optional
+        The maximum number of calls to the function. If `Dfun` is provided,
+        then the default `maxfev` is 100*(N+1) where N is the number of
+        elements in x0, otherwise the default `maxfev` is 200*(N+1).
+    epsfcn : float, optional
+        A variable used in determining a suitable step length for the forward-
+        difference approximation of the Jacobian (for Dfun=None). Normally the
+        actual step length will be sqrt(epsfcn)*x. If epsfcn is less than the
+        machine precision, it is assumed that the relative errors are of the
+        order of the machine precision. The default is the machine precision
+        of the dtype of `func`'s output.
+    factor : float, optional
+        A parameter determining the initial step bound
+        (``factor * || diag * x||``). Should be in interval ``(0.1, 100)``.
+    diag : sequence, optional
+        N positive entries that serve as a scale factors for the variables.
+
+    Returns
+    -------
+    x : ndarray
+        The solution (or the result of the last iteration for an unsuccessful
+        call).
+    cov_x : ndarray
+        The inverse of the Hessian approximation ``J^T J``, or None if it is
+        singular or `ier` is not in 1-4. Multiply by the residual variance to
+        get the covariance of the estimates (see `scipy.optimize.curve_fit`).
+        Only returned if `full_output` is ``True``.
+    infodict : dict
+        Only returned if `full_output` is ``True``; keys:
+
+        ``nfev``
+            The number of function calls.
+        ``njev``
+            The number of Jacobian calls (only when `Dfun` is given).
+        ``fvec``
+            The function evaluated at the output.
+        ``fjac``
+            A permutation of the R matrix of a QR factorization of the final
+            approximate Jacobian matrix, stored column wise, shape ``(N, M)``.
+        ``ipvt``
+            An integer array of length N (int32, 0-based) which defines a
+            permutation matrix, p, such that fjac*p = q*r.
+        ``qtf``
+            The vector (transpose(q) * fvec).
+    mesg : str
+        A string message giving information about the cause of failure.
+        Only returned if `full_output` is ``True``.
+    ier : int
+        An integer flag. If it is equal to 1, 2, 3 or 4, the solution was
+        found. Otherwise, the solution was not found. In either case, the
+        optional output variable 'mesg' gives more information.
+
+    Raises
+    ------
+    TypeError
+        For improper input (``ier`` 0 without `full_output`), for N > M, and
+        for a `Dfun` result of the wrong shape, with SciPy's messages; also
+        when `x0` or a returned residual is not real-valued.
+    ValueError
+        When `func` returns a residual vector of the wrong shape.
+    Exception
+        Any exception raised by `func` or `Dfun` stops the fit and is
+        re-raised unchanged.
+
+    Warns
+    -----
+    RuntimeWarning
+        When ``ier`` is 5-8 and `full_output` is false.
+
+    See Also
+    --------
+    scipy.optimize.leastsq : the SciPy function this one replaces.
+
+    Notes
+    -----
+    Differences from SciPy, all deliberate:
+
+    * `func` is evaluated exactly ``infodict['nfev']`` times. SciPy evaluates
+      it three times at `x0`; here the one evaluation used to learn M is
+      handed to MINPACK as its first. Likewise `Dfun` is called exactly
+      ``njev`` times (SciPy calls it once more, to check its shape).
+    * The `x` handed to `func` and `Dfun` is a fresh array that the caller
+      may keep; SciPy hands a view of solver memory that changes later.
+    * `cov_x` is computed in Fortran from R and `ipvt`, as SciPy does with
+      LAPACK, so SciPy is not needed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minpack import leastsq
+    >>> def func(x):
+    ...     return 2*(x-3)**2+1
+    >>> leastsq(func, 0)
+    (array([2.99999999]), 1)
+
+    Fit ``y = a exp(-b t)`` with the full output:
+
+    >>> t = np.linspace(0, 4, 20)
+    >>> y = 3.0 * np.exp(-1.3 * t)
+    >>> x, cov_x, info, mesg, ier = leastsq(
+    ...     lambda p: y - p[0] * np.exp(-p[1] * t), [1.0, 1.0], full_output=True)
+    >>> np.round(x, 6), ier in (1, 2, 3, 4), info["nfev"] > 0
+    (array([3. , 1.3]), True, True)
+    """
+    x = _as_start(x0)
+    n = x.size
+    if not isinstance(args, tuple):
+        args = (args,)
+
+    # One evaluation at x0: gives M and the output dtype, and is handed to
+    # MINPACK as its first evaluation.
+    errors: list = []
+    out = func(x.copy(), *args)
+    f0 = _residual_array(out, None, "func")
+    m = f0.shape[0]
+    if n > m:
+        raise TypeError(f"Improper input: func input vector length N={n} must"
+                        f" not exceed func output vector length M={m}")
+    if epsfcn is None:
+        epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else _F64).eps
+    fvec = np.array(f0, dtype=np.float64)
+
+    if diag is None:
+        mode = 1
+        diag_arr = np.ones(n)
+    else:
+        mode = 2
+        diag_arr = np.array(diag, dtype=np.float64).reshape(-1)
+        if diag_arr.shape != (n,):
+            raise ValueError(
+                f"diag must have one entry per variable (length {n}); "
+                f"got shape {np.shape(diag)}")
+
+    fcn = _residual_callback(func, args, m, errors)
+    if Dfun is None:
+        if maxfev == 0:
+            maxfev = 200 * (n + 1)
+        x, fvec, _, fjac, ipvt, qtf, info, nfev = _minpack.lmdif(
+            fcn, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag_arr, mode, factor)
+        infodict = {"fvec": fvec, "nfev": nfev}
+    else:
+        if maxfev == 0:
+            maxfev = 100 * (n + 1)
+        jac = _jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors)
+        x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = _minpack.lmder(
+            fcn, jac, x, fvec, ftol, xtol, gtol, maxfev, diag_arr, mode, factor)
+        infodict = {"fvec": fvec, "nfev": nfev, "njev": njev}
+    if errors:
+        raise errors[0]
+
+    messages = _messages(ftol, xtol, gtol, maxfev)
+    if full_output:
+        cov_x = None
+        if info in _SUCCESS:
+            cov, cinfo = _minpack.covar(fjac, ipvt)
+            if cinfo == 0:
+                cov_x = cov
+        infodict["fjac"] = fjac.T
+        infodict["ipvt"] = ipvt - 1
+        infodict["qtf"] = qtf
+        return (x, cov_x, infodict, messages[info][0], info)
+    if info in (5, 6, 7, 8):
+        import warnings
+
+        warnings.warn(messages[info][0], RuntimeWarning, stacklevel=2)
+    elif info == 0:
+        raise messages[info][1](messages[info][0])
+    return x, info
