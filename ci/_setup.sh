@@ -20,6 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 cd "$ROOT" || exit 1
+SECONDS=0
 
 # The venv's meson, ninja and f2py come first; nothing may wait for a prompt.
 export PATH="$VENV/bin:$PATH"
@@ -33,7 +34,7 @@ BASE_PYTHON=${PYTHON:-python3}
 # shellcheck disable=SC2034  # read by the scripts that source this file
 CI_DEPS_CHANGED=0
 
-ci_step() { printf '\n==> %s\n' "$*"; }
+ci_step() { printf '\n==> [%3ds] %s\n' "$SECONDS" "$*"; }
 
 ci_die() {
     printf '\nerror: %s\n' "$*" >&2
@@ -75,13 +76,13 @@ ci_ensure_compilers() {
     if ((${#missing[@]} == 0)); then
         return 0
     fi
-    ci_step "installing ${missing[*]} (apt-get)"
     if [[ $(id -u) -ne 0 ]]; then
         ci_die "missing compiler(s): ${missing[*]}. Install the Debian package(s) \
 '${missing[*]}' (e.g. sudo apt-get install -y ${missing[*]}), or run this script as root."
     fi
     command -v apt-get >/dev/null ||
         ci_die "apt-get not found: install the package(s) '${missing[*]}' by hand"
+    ci_step "installing ${missing[*]} (apt-get)"
     apt-get update -q </dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
     command -v gfortran >/dev/null || ci_die "gfortran still missing after apt-get"
