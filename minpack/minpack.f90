@@ -3,10 +3,14 @@ module minpack
     use minpack_kinds, only: dp, epsmch, dwarf, giant
     use minpack_linalg, only: enorm, qrfac, qrsolv, lmpar, covar
     use minpack_lm, only: lmdif_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
+    use minpack_hybrid, only: hybrd_fcn, hybrj_fcn, dogleg, fdjac1, qform, r1updt, r1mpyq, &
+        hybrd, hybrj, hybrd1, hybrj1
     implicit none
     private
 
     public :: dp, epsmch, dwarf, giant
     public :: enorm, qrfac, qrsolv, lmpar, covar
     public :: lmdif_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
+    public :: hybrd_fcn, hybrj_fcn, dogleg, fdjac1, qform, r1updt, r1mpyq
+    public :: hybrd, hybrj, hybrd1, hybrj1
 end module minpack

@@ -1,9 +1,11 @@
-"""minpack: MINPACK's Levenberg-Marquardt solver, our own Fortran, SciPy's API.
+"""minpack: MINPACK's solvers in our own Fortran, behind SciPy's API.
 
-``from minpack import leastsq`` is a drop-in for ``scipy.optimize.leastsq``.
+``from minpack import leastsq, fsolve`` are drop-ins for
+``scipy.optimize.leastsq`` and ``scipy.optimize.fsolve``.
 """
 
+from ._fsolve import fsolve
 from ._leastsq import leastsq
 
-__all__ = ["leastsq"]
+__all__ = ["fsolve", "leastsq"]
 __version__ = "0.1.0"

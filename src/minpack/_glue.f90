@@ -16,6 +16,7 @@ module minpack_pyglue
     private
 
     public :: py_fcn, py_jac, py_callbacks, call_py_fcn, call_py_fcn_jac
+    public :: call_py_hybrd, call_py_hybrj
 
     abstract interface
         !> Python residual callback as f2py calls it; non-zero status stops.
@@ -61,11 +62,7 @@ contains
 
         if (iflag == 0) return
         call c_f_pointer(udata, cb)
-        if (cb%have_f0) then
-            cb%have_f0 = .false.
-            return
-        end if
-        call stop_on(cb%fcn(m, n, x, fvec), iflag)
+        call residuals(cb, m, n, x, fvec, iflag)
     end subroutine call_py_fcn
 
     !> lmder callback: residuals or Jacobian from Python.
@@ -81,15 +78,49 @@ contains
         call c_f_pointer(udata, cb)
         select case (iflag)
         case (1)
-            if (cb%have_f0) then
-                cb%have_f0 = .false.
-                return
-            end if
-            call stop_on(cb%fcn(m, n, x, fvec), iflag)
+            call residuals(cb, m, n, x, fvec, iflag)
         case (2)
             call stop_on(cb%jac(m, n, x, fjac(1:m, :)), iflag)
         end select
     end subroutine call_py_fcn_jac
+
+    !> hybrd callback: functions from Python (the residual callback, m = n).
+    recursive subroutine call_py_hybrd(n, x, fvec, iflag, udata)
+        integer, intent(in) :: n
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(n)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        call call_py_fcn(n, n, x, fvec, iflag, udata)
+    end subroutine call_py_hybrd
+
+    !> hybrj callback: functions or Jacobian from Python (m = n).
+    recursive subroutine call_py_hybrj(n, x, fvec, fjac, ldfjac, iflag, udata)
+        integer, intent(in) :: n, ldfjac
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(n), fjac(ldfjac, n)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        call call_py_fcn_jac(n, n, x, fvec, fjac, ldfjac, iflag, udata)
+    end subroutine call_py_hybrj
+
+    !> Residuals from Python, except the first request, which the buffer
+    !> already answers (it holds the residuals at x0).
+    recursive subroutine residuals(cb, m, n, x, fvec, iflag)
+        type(py_callbacks), intent(inout) :: cb
+        integer, intent(in) :: m, n
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(m)
+        integer, intent(inout) :: iflag
+
+        if (cb%have_f0) then
+            cb%have_f0 = .false.
+            return
+        end if
+        call stop_on(cb%fcn(m, n, x, fvec), iflag)
+    end subroutine residuals
 
     !> A non-zero status from Python becomes a negative iflag.
     pure subroutine stop_on(status, iflag)
@@ -148,6 +179,54 @@ subroutine minpack_py_lmder(fcn, jac, m, n, x, fvec, ftol, xtol, gtol, maxfev, d
     call lmder(call_py_fcn_jac, m, n, x, fvec, fjac, m, ftol, xtol, gtol, maxfev, diag, &
                mode, factor, 0, info, nfev, njev, ipvt, qtf, c_loc(cb))
 end subroutine minpack_py_lmder
+
+
+!> hybrd with a Python function (wrapped by f2py as _minpack.hybrd).
+subroutine minpack_py_hybrd(fcn, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
+                            factor, fjac, r, qtf, info, nfev)
+    use, intrinsic :: iso_c_binding, only: c_loc
+    use minpack_kinds, only: dp
+    use minpack_hybrid, only: hybrd
+    use minpack_pyglue, only: py_fcn, py_callbacks, call_py_hybrd
+    implicit none
+    procedure(py_fcn) :: fcn
+    integer, intent(in) :: n, maxfev, ml, mu, mode
+    real(dp), intent(inout) :: x(n), fvec(n), diag(n)
+    real(dp), intent(in) :: xtol, epsfcn, factor
+    real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
+    integer, intent(out) :: info, nfev
+
+    type(py_callbacks), target :: cb
+
+    cb%fcn => fcn
+    call hybrd(call_py_hybrd, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, factor, &
+               0, info, nfev, fjac, n, r, size(r), qtf, c_loc(cb))
+end subroutine minpack_py_hybrd
+
+
+!> hybrj with Python function and Jacobian (wrapped by f2py as _minpack.hybrj).
+subroutine minpack_py_hybrj(fcn, jac, n, x, fvec, xtol, maxfev, diag, mode, factor, &
+                            fjac, r, qtf, info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_loc
+    use minpack_kinds, only: dp
+    use minpack_hybrid, only: hybrj
+    use minpack_pyglue, only: py_fcn, py_jac, py_callbacks, call_py_hybrj
+    implicit none
+    procedure(py_fcn) :: fcn
+    procedure(py_jac) :: jac
+    integer, intent(in) :: n, maxfev, mode
+    real(dp), intent(inout) :: x(n), fvec(n), diag(n)
+    real(dp), intent(in) :: xtol, factor
+    real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
+    integer, intent(out) :: info, nfev, njev
+
+    type(py_callbacks), target :: cb
+
+    cb%fcn => fcn
+    cb%jac => jac
+    call hybrj(call_py_hybrj, n, x, fvec, fjac, n, xtol, maxfev, diag, mode, factor, 0, &
+               info, nfev, njev, r, size(r), qtf, c_loc(cb))
+end subroutine minpack_py_hybrj
 
 
 !> Covariance from R and ipvt (wrapped by f2py as _minpack.covar).

@@ -6,160 +6,26 @@ is reached through the f2py extension ``minpack._minpack``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import _minpack
+from ._callbacks import (
+    F64,
+    as_diag,
+    as_start,
+    jacobian_callback,
+    residual_array,
+    residual_callback,
+)
 
 __all__ = ["leastsq"]
 
-_F64 = np.dtype(np.float64)
-
 # ier values that mean success.
 _SUCCESS = (1, 2, 3, 4)
-
-
-def _as_start(x0: Any) -> np.ndarray:
-    """Return the starting point as a fresh 1-D float64 array.
-
-    Raises
-    ------
-    TypeError
-        If `x0` is not real-valued (complex, object, strings).
-    """
-    a = np.asarray(x0)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(
-            f"x0 must be real numbers (a scalar or an array of floats); "
-            f"got an array of dtype {a.dtype}"
-        )
-    return np.array(a, dtype=np.float64, order="C").reshape(-1)
-
-
-def _describe(value: Any) -> str:
-    """Describe a callback's return value for an error message."""
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"{type(value).__name__} {value!r:.60}"
-
-
-def _residual_array(value: Any, m: int | None, name: str) -> np.ndarray:
-    """Check a residual vector returned by `name` and return it as an array.
-
-    `m` is the expected length, or None on the first call (any length).
-    A scalar counts as a vector of length 1, as in SciPy.
-    """
-    try:
-        a = np.asarray(value)
-    except Exception as exc:  # e.g. ragged sequences
-        raise TypeError(
-            f"{name} must return a 1-D array of real numbers; it returned "
-            f"{_describe(value)}, which is not convertible to an array ({exc})"
-        ) from exc
-    if a.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must return a 1-D array of real numbers; it returned "
-            f"{_describe(value)}"
-        )
-    if a.ndim == 0:
-        a = a.reshape(1)
-    if a.ndim != 1 or (m is not None and a.shape[0] != m):
-        expected = "a 1-D array" if m is None else f"a 1-D array of length {m}"
-        raise ValueError(
-            f"{name} must return {expected} (one residual per observation); "
-            f"it returned {_describe(value)}"
-        )
-    return a
-
-
-def _residual_callback(
-    func: Callable[..., Any], args: tuple, m: int, errors: list
-) -> Callable[[np.ndarray, np.ndarray], int]:
-    """Build the callback the Fortran solver calls for residuals.
-
-    The user gets a copy of x (theirs to keep); the result goes straight into
-    the Fortran buffer. Any exception is kept in `errors` and reported to the
-    solver as a stop request, so nothing unwinds through Fortran.
-    """
-    mshape = (m,)
-
-    def fcn(x: np.ndarray, fvec: np.ndarray) -> int:
-        try:
-            r = func(x.copy(), *args)
-            if r.__class__ is np.ndarray and r.dtype is _F64 and r.shape == mshape:
-                fvec[:] = r
-            else:
-                fvec[:] = _residual_array(r, m, "func")
-        except BaseException as exc:  # re-raised by leastsq after Fortran returns
-            errors.append(exc)
-            return -1
-        return 0
-
-    return fcn
-
-
-def _jacobian_callback(
-    Dfun: Callable[..., Any], args: tuple, m: int, n: int, col_deriv: bool,
-    errors: list,
-) -> Callable[[np.ndarray, np.ndarray], int]:
-    """Build the callback the Fortran solver calls for the Jacobian."""
-    expected = (n, m) if col_deriv else (m, n)
-    # SciPy checks the shape only when neither dimension is 1; otherwise any
-    # array with the right number of elements is taken in order.
-    strict = expected[0] != 1 and expected[1] != 1
-
-    def jac(x: np.ndarray, fjac: np.ndarray) -> int:
-        try:
-            J = Dfun(x.copy(), *args)
-            if not (J.__class__ is np.ndarray and J.shape == expected
-                    and J.dtype.kind == "f"):
-                J = _jacobian_array(J, expected, strict, Dfun)
-            if col_deriv:
-                fjac.T[...] = J
-            else:
-                fjac[...] = J
-        except BaseException as exc:  # re-raised by leastsq after Fortran returns
-            errors.append(exc)
-            return -1
-        return 0
-
-    return jac
-
-
-def _jacobian_array(
-    value: Any, expected: tuple[int, int], strict: bool, Dfun: Callable[..., Any]
-) -> np.ndarray:
-    """Check a Jacobian returned by Dfun; raise SciPy's errors for bad shapes."""
-    try:
-        a = np.asarray(value)
-    except Exception as exc:
-        raise TypeError(
-            f"Dfun must return a 2-D array of real numbers of shape {expected}; "
-            f"it returned {_describe(value)} ({exc})"
-        ) from exc
-    if a.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Dfun must return a 2-D array of real numbers of shape {expected}; "
-            f"it returned {_describe(value)}"
-        )
-    if a.shape == expected:
-        return a
-    shape = np.atleast_1d(a).shape
-    if strict:
-        msg = ("leastsq: there is a mismatch between the input and output shape "
-               "of the 'Dfun' argument")
-        name = getattr(Dfun, "__name__", None)
-        msg += f" '{name}'." if name else "."
-        msg += f"Shape should be {expected} but it is {shape}."
-        raise TypeError(msg)
-    if a.size != expected[0] * expected[1]:
-        raise ValueError(
-            f"Dfun must return an array of shape {expected}; it returned "
-            f"{_describe(value)}"
-        )
-    return a.reshape(expected)
 
 
 def _messages(ftol: float, xtol: float, gtol: float, maxfev: int) -> dict:
@@ -341,7 +207,7 @@ def leastsq(
     >>> np.round(x, 6), ier in (1, 2, 3, 4), info["nfev"] > 0
     (array([3. , 1.3]), True, True)
     """
-    x = _as_start(x0)
+    x = as_start(x0)
     n = x.size
     if not isinstance(args, tuple):
         args = (args,)
@@ -350,27 +216,17 @@ def leastsq(
     # MINPACK as its first evaluation.
     errors: list = []
     out = func(x.copy(), *args)
-    f0 = _residual_array(out, None, "func")
+    f0 = residual_array(out, None, "func")
     m = f0.shape[0]
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must"
                         f" not exceed func output vector length M={m}")
     if epsfcn is None:
-        epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else _F64).eps
+        epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
     fvec = np.array(f0, dtype=np.float64)
 
-    if diag is None:
-        mode = 1
-        diag_arr = np.ones(n)
-    else:
-        mode = 2
-        diag_arr = np.array(diag, dtype=np.float64).reshape(-1)
-        if diag_arr.shape != (n,):
-            raise ValueError(
-                f"diag must have one entry per variable (length {n}); "
-                f"got shape {np.shape(diag)}")
-
-    fcn = _residual_callback(func, args, m, errors)
+    mode, diag_arr = as_diag(diag, n)
+    fcn = residual_callback(func, args, m, errors)
     if Dfun is None:
         if maxfev == 0:
             maxfev = 200 * (n + 1)
@@ -380,7 +236,7 @@ def leastsq(
     else:
         if maxfev == 0:
             maxfev = 100 * (n + 1)
-        jac = _jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors)
+        jac = jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors)
         x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = _minpack.lmder(
             fcn, jac, x, fvec, ftol, xtol, gtol, maxfev, diag_arr, mode, factor)
         infodict = {"fvec": fvec, "nfev": nfev, "njev": njev}
@@ -399,8 +255,6 @@ def leastsq(
         infodict["qtf"] = qtf
         return (x, cov_x, infodict, messages[info][0], info)
     if info in (5, 6, 7, 8):
-        import warnings
-
         warnings.warn(messages[info][0], RuntimeWarning, stacklevel=2)
     elif info == 0:
         raise messages[info][1](messages[info][0])

@@ -1,0 +1,168 @@
+"""The Python callbacks the Fortran solvers call, and the input checks they share.
+
+Each solver call builds its own closures here (no shared state, so calls may
+nest and run in many threads). A closure hands the user a copy of ``x`` (theirs
+to keep), writes the result straight into the Fortran buffer, and turns any
+exception into a stop request (a non-zero status); the solver function
+re-raises it once the Fortran call has returned, so nothing unwinds through
+Fortran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+F64 = np.dtype(np.float64)
+
+
+def as_start(x0: Any) -> np.ndarray:
+    """Return the starting point as a fresh 1-D float64 array.
+
+    Raises
+    ------
+    TypeError
+        If `x0` is not real-valued (complex, object, strings).
+    """
+    a = np.asarray(x0)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"x0 must be real numbers (a scalar or an array of floats); "
+            f"got an array of dtype {a.dtype}"
+        )
+    return np.array(a, dtype=np.float64, order="C").reshape(-1)
+
+
+def as_diag(diag: Any, n: int) -> tuple[int, np.ndarray]:
+    """Return MINPACK's (mode, diag) for the `diag` argument."""
+    if diag is None:
+        return 1, np.ones(n)
+    d = np.array(diag, dtype=np.float64).reshape(-1)
+    if d.shape != (n,):
+        raise ValueError(
+            f"diag must have one entry per variable (length {n}); "
+            f"got shape {np.shape(diag)}")
+    return 2, d
+
+
+def describe(value: Any) -> str:
+    """Describe a callback's return value for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def residual_array(value: Any, m: int | None, name: str) -> np.ndarray:
+    """Check a residual vector returned by `name` and return it as an array.
+
+    `m` is the expected length, or None on the first call (any length).
+    A scalar counts as a vector of length 1, as in SciPy.
+    """
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # e.g. ragged sequences
+        raise TypeError(
+            f"{name} must return a 1-D array of real numbers; it returned "
+            f"{describe(value)}, which is not convertible to an array ({exc})"
+        ) from exc
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must return a 1-D array of real numbers; it returned "
+            f"{describe(value)}"
+        )
+    if a.ndim == 0:
+        a = a.reshape(1)
+    if a.ndim != 1 or (m is not None and a.shape[0] != m):
+        expected = "a 1-D array" if m is None else f"a 1-D array of length {m}"
+        raise ValueError(
+            f"{name} must return {expected}; it returned {describe(value)}"
+        )
+    return a
+
+
+def shape_mismatch(checker: str, argname: str, thefunc: Any,
+                   expected: tuple, shape: tuple) -> TypeError:
+    """SciPy's error for a callable whose output has the wrong shape."""
+    msg = (f"{checker}: there is a mismatch between the input and output "
+           f"shape of the '{argname}' argument")
+    name = getattr(thefunc, "__name__", None)
+    msg += f" '{name}'." if name else "."
+    msg += f"Shape should be {expected} but it is {shape}."
+    return TypeError(msg)
+
+
+def residual_callback(
+    func: Callable[..., Any], args: tuple, m: int, errors: list
+) -> Callable[[np.ndarray, np.ndarray], int]:
+    """Build the callback the Fortran solver calls for residuals."""
+    mshape = (m,)
+
+    def fcn(x: np.ndarray, fvec: np.ndarray) -> int:
+        try:
+            r = func(x.copy(), *args)
+            if r.__class__ is np.ndarray and r.dtype is F64 and r.shape == mshape:
+                fvec[:] = r
+            else:
+                fvec[:] = residual_array(r, m, "func")
+        except BaseException as exc:  # re-raised by the solver function
+            errors.append(exc)
+            return -1
+        return 0
+
+    return fcn
+
+
+def jacobian_callback(
+    Dfun: Callable[..., Any], args: tuple, m: int, n: int, col_deriv: bool,
+    errors: list, checker: str = "leastsq", argname: str = "Dfun",
+) -> Callable[[np.ndarray, np.ndarray], int]:
+    """Build the callback the Fortran solver calls for the Jacobian.
+
+    `checker` and `argname` name the function and argument in SciPy's error
+    message for a result of the wrong shape.
+    """
+    expected = (n, m) if col_deriv else (m, n)
+    # SciPy checks the shape only when neither dimension is 1; otherwise any
+    # array with the right number of elements is taken in order.
+    strict = expected[0] != 1 and expected[1] != 1
+
+    def check(value: Any) -> np.ndarray:
+        try:
+            a = np.asarray(value)
+        except Exception as exc:
+            raise TypeError(
+                f"{argname} must return a 2-D array of real numbers of shape "
+                f"{expected}; it returned {describe(value)} ({exc})") from exc
+        if a.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{argname} must return a 2-D array of real numbers of shape "
+                f"{expected}; it returned {describe(value)}")
+        if a.shape == expected:
+            return a
+        if strict:
+            raise shape_mismatch(checker, argname, Dfun, expected,
+                                 np.atleast_1d(a).shape)
+        if a.size != expected[0] * expected[1]:
+            raise ValueError(
+                f"{argname} must return an array of shape {expected}; it "
+                f"returned {describe(value)}")
+        return a.reshape(expected)
+
+    def jac(x: np.ndarray, fjac: np.ndarray) -> int:
+        try:
+            J = Dfun(x.copy(), *args)
+            if not (J.__class__ is np.ndarray and J.shape == expected
+                    and J.dtype.kind == "f"):
+                J = check(J)
+            if col_deriv:
+                fjac.T[...] = J
+            else:
+                fjac[...] = J
+        except BaseException as exc:  # re-raised by the solver function
+            errors.append(exc)
+            return -1
+        return 0
+
+    return jac

@@ -1,0 +1,243 @@
+"""``fsolve``: SciPy's interface to Powell's hybrid method, on our Fortran MINPACK.
+
+The marshalling lives here; the algorithm (hybrd, hybrj) lives in
+``minpack/minpack_hybrid.f90``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _minpack
+from ._callbacks import (
+    F64,
+    as_diag,
+    as_start,
+    jacobian_callback,
+    residual_array,
+    residual_callback,
+    shape_mismatch,
+)
+
+__all__ = ["fsolve"]
+
+
+def _messages(xtol: float, maxfev: int) -> dict:
+    """SciPy's message for each status of hybrd/hybrj."""
+    return {
+        0: "Improper input parameters were entered.",
+        1: "The solution converged.",
+        2: "The number of calls to function has "
+           f"reached maxfev = {maxfev}.",
+        3: f"xtol={xtol:f} is too small, no further improvement "
+           "in the approximate\n solution is possible.",
+        4: "The iteration is not making good progress, as measured "
+           "by the \n improvement from the last five "
+           "Jacobian evaluations.",
+        5: "The iteration is not making good progress, "
+           "as measured by the \n improvement from the last "
+           "ten iterations.",
+    }
+
+
+def fsolve(
+    func: Callable[..., Any],
+    x0: Any,
+    args: Any = (),
+    fprime: Callable[..., Any] | None = None,
+    full_output: bool = 0,
+    col_deriv: bool = 0,
+    xtol: float = 1.49012e-8,
+    maxfev: int = 0,
+    band: Any = None,
+    epsfcn: float | None = None,
+    factor: float = 100,
+    diag: Any = None,
+) -> Any:
+    """Find the roots of a function.
+
+    A drop-in replacement for `scipy.optimize.fsolve`, computed by this
+    package's own Fortran implementation of MINPACK-1's ``hybrd`` and
+    ``hybrj`` (Powell's hybrid method). Returns the roots of the
+    (non-linear) equations defined by ``func(x) = 0`` given a starting
+    estimate.
+
+    Parameters
+    ----------
+    func : callable ``f(x, *args)``
+        A function that takes at least one (possibly vector) argument,
+        and returns a value of the same length.
+    x0 : ndarray
+        The starting estimate for the roots of ``func(x) = 0``.
+    args : tuple, optional
+        Any extra arguments to `func`.
+    fprime : callable ``f(x, *args)``, optional
+        A function to compute the Jacobian of `func` with derivatives
+        across the rows. By default, the Jacobian will be estimated.
+    full_output : bool, optional
+        If True, return optional outputs.
+    col_deriv : bool, optional
+        Specify whether the Jacobian function computes derivatives down
+        the columns (faster, because there is no transpose operation).
+    xtol : float, optional
+        The calculation will terminate if the relative error between two
+        consecutive iterates is at most `xtol`.
+    maxfev : int, optional
+        The maximum number of calls to the function. If zero, then
+        ``100*(N+1)`` is the maximum where N is the number of elements
+        in `x0` (``200*(N+1)`` without `fprime`).
+    band : tuple, optional
+        If set to a two-sequence containing the number of sub- and
+        super-diagonals within the band of the Jacobi matrix, the
+        Jacobi matrix is considered banded (only for ``fprime=None``).
+    epsfcn : float, optional
+        A suitable step length for the forward-difference
+        approximation of the Jacobian (for ``fprime=None``). If
+        `epsfcn` is less than the machine precision, it is assumed
+        that the relative errors in the functions are of the order of
+        the machine precision.
+    factor : float, optional
+        A parameter determining the initial step bound
+        (``factor * || diag * x||``). Should be in the interval
+        ``(0.1, 100)``.
+    diag : sequence, optional
+        N positive entries that serve as a scale factors for the
+        variables.
+
+    Returns
+    -------
+    x : ndarray
+        The solution (or the result of the last iteration for
+        an unsuccessful call).
+    infodict : dict
+        A dictionary of optional outputs with the keys:
+
+        ``nfev``
+            number of function calls
+        ``njev``
+            number of Jacobian calls (only with `fprime`)
+        ``fvec``
+            function evaluated at the output
+        ``fjac``
+            the orthogonal matrix, q, produced by the QR
+            factorization of the final approximate Jacobian
+            matrix, stored column wise
+        ``r``
+            upper triangular matrix produced by QR factorization
+            of the same matrix
+        ``qtf``
+            the vector ``(transpose(q) * fvec)``
+
+    ier : int
+        An integer flag.  Set to 1 if a solution was found, otherwise refer
+        to `mesg` for more information.
+    mesg : str
+        If no solution is found, `mesg` details the cause of failure.
+
+    Raises
+    ------
+    TypeError
+        For improper input (status 0) without `full_output`, and when `func`
+        or `fprime` returns an array of the wrong shape (SciPy's messages).
+    Exception
+        Any exception raised by `func` or `fprime` stops the solver and is
+        re-raised unchanged.
+
+    Warns
+    -----
+    RuntimeWarning
+        When the status is 2-5 and `full_output` is false.
+
+    See Also
+    --------
+    scipy.optimize.fsolve : the SciPy function this one replaces.
+    leastsq : nonlinear least squares, for more equations than unknowns.
+
+    Notes
+    -----
+    `func` is evaluated exactly ``infodict['nfev']`` times, and `fprime`
+    exactly ``infodict['njev']`` times. SciPy evaluates `func` three times at
+    `x0` (a check, a sizing call, then MINPACK's first evaluation) and counts
+    all of them, so for the same iterates its ``nfev`` is 2 higher (and it
+    calls `fprime` once more, to check its shape). Here the one evaluation
+    at `x0` is handed to MINPACK as its first. The `x` handed to `func` and
+    `fprime` is a fresh array the caller may keep.
+
+    Examples
+    --------
+    Find a solution to the system of equations:
+    ``x0*cos(x1) = 4,  x1*x0 - x1 = 5``.
+
+    >>> import numpy as np
+    >>> from minpack import fsolve
+    >>> def func(x):
+    ...     return [x[0] * np.cos(x[1]) - 4,
+    ...             x[1] * x[0] - x[1] - 5]
+    >>> root = fsolve(func, [1, 1])
+    >>> root
+    array([6.50409711, 0.90841421])
+    >>> np.isclose(func(root), [0.0, 0.0])  # func(root) should be almost 0.0.
+    array([ True,  True])
+    """
+    x = as_start(x0)
+    n = x.size
+    if not isinstance(args, tuple):
+        args = (args,)
+
+    # One evaluation at x0: checks the shape, gives the output dtype, and is
+    # handed to MINPACK as its first evaluation.
+    out = func(x.copy(), *args)
+    f0 = residual_array(out, None, "func")
+    if f0.shape != (n,) and n != 1:
+        raise shape_mismatch("fsolve", "func", func, (n,), np.shape(np.atleast_1d(out)))
+    if f0.size != n:
+        raise ValueError(f"func must return {n} values, one per unknown; it "
+                         f"returned {f0.size}")
+    if epsfcn is None:
+        epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
+    fvec = np.array(f0, dtype=np.float64)
+    mode, diag_arr = as_diag(diag, n)
+
+    errors: list = []
+    fcn = residual_callback(func, args, n, errors)
+    if fprime is None:
+        if band is None:
+            ml, mu = -10, -10
+        else:
+            ml, mu = band[:2]
+        # a negative band width means a dense Jacobian, as in SciPy
+        ml = n - 1 if ml < 0 else ml
+        mu = n - 1 if mu < 0 else mu
+        if maxfev == 0:
+            maxfev = 200 * (n + 1)
+        x, fvec, _, fjac, r, qtf, status, nfev = _minpack.hybrd(
+            fcn, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
+        info: dict = {"nfev": nfev}
+    else:
+        if maxfev == 0:
+            maxfev = 100 * (n + 1)
+        jac = jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
+                                checker="fsolve", argname="fprime")
+        x, fvec, _, fjac, r, qtf, status, nfev, njev = _minpack.hybrj(
+            fcn, jac, x, fvec, xtol, maxfev, diag_arr, mode, factor)
+        info = {"nfev": nfev, "njev": njev}
+    if errors:
+        raise errors[0]
+
+    msg = _messages(xtol, maxfev).get(status, "An error occurred.")
+    if full_output:
+        # SciPy hands out the Fortran matrix Q read in C order, i.e. Q^T.
+        info["fjac"] = np.ascontiguousarray(fjac.T)
+        info["r"] = r
+        info["qtf"] = qtf
+        info["fvec"] = fvec
+        return x, info, status, msg
+    if status in (2, 3, 4, 5):
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+    elif status != 1:
+        raise TypeError(msg)
+    return x
