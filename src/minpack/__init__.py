@@ -4,8 +4,9 @@
 ``scipy.optimize.leastsq`` and ``scipy.optimize.fsolve``.
 """
 
+from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._leastsq import leastsq
 
-__all__ = ["fsolve", "leastsq"]
+__all__ = ["OptimizeWarning", "curve_fit", "fsolve", "leastsq"]
 __version__ = "0.1.0"

@@ -1,0 +1,516 @@
+"""``curve_fit``: SciPy's curve-fitting interface on :func:`minpack.leastsq`.
+
+Only the Levenberg-Marquardt method (SciPy's ``method='lm'``) is provided;
+the data handling (``sigma``, ``nan_policy``, ``check_finite``), the
+covariance scaling and the messages follow ``scipy.optimize.curve_fit``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._leastsq import leastsq
+
+__all__ = ["OptimizeWarning", "curve_fit"]
+
+
+class OptimizeWarning(UserWarning):
+    """Warning about the result of an optimization, e.g. an unknown covariance.
+
+    ``minpack`` does not import SciPy, so it has its own warning class. When
+    ``scipy.optimize`` is already imported, :func:`curve_fit` issues
+    ``scipy.optimize.OptimizeWarning`` instead, so that code written for
+    SciPy (``warnings.filterwarnings(..., category=OptimizeWarning)`` or
+    ``pytest.warns(scipy.optimize.OptimizeWarning)``) keeps working.
+    Both classes derive from `UserWarning`, which catches either.
+    """
+
+
+def _warning_category() -> type[Warning]:
+    """Return SciPy's OptimizeWarning if SciPy is loaded, else ours."""
+    scipy_optimize = sys.modules.get("scipy.optimize")
+    category = getattr(scipy_optimize, "OptimizeWarning", None)
+    if isinstance(category, type) and issubclass(category, Warning):
+        return category
+    return OptimizeWarning
+
+
+_SUCCESS = (1, 2, 3, 4)
+
+_LM_ONLY = (
+    "minpack.curve_fit implements only the Levenberg-Marquardt method "
+    "(method='lm'), which cannot handle bounds. For {what} use "
+    "scipy.optimize.curve_fit with method='trf' or method='dogbox', or "
+    "scipy.optimize.least_squares."
+)
+
+_NAN_POLICIES = (None, "raise", "omit")
+
+
+def _number_of_parameters(f: Callable[..., Any]) -> int:
+    """Count the fit parameters of ``f(x, p1, p2, ...)`` from its signature.
+
+    Every parameter that can be passed by position, after the first (the
+    independent variable), is a fit parameter; ``*args``, keyword-only
+    parameters and ``**kwargs`` are not counted.
+    """
+    positional = (inspect.Parameter.POSITIONAL_ONLY,
+                  inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = inspect.signature(f).parameters.values()
+    n = sum(1 for p in params if p.kind in positional) - 1
+    if n < 1:
+        raise ValueError("Unable to determine number of fit parameters.")
+    return n
+
+
+def _check_method_and_bounds(method: str | None, bounds: Any) -> None:
+    """Accept only the unconstrained Levenberg-Marquardt problem."""
+    if method in ("trf", "dogbox"):
+        raise ValueError(
+            f"method={method!r} is not available: "
+            + _LM_ONLY.format(what="the 'trf' and 'dogbox' methods"))
+    if method not in (None, "lm"):
+        raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
+        lb, ub = bounds.lb, bounds.ub
+    else:
+        try:
+            lb, ub = bounds
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "bounds must be a 2-tuple (lb, ub) of array_like or a "
+                f"scipy.optimize.Bounds instance; got {bounds!r:.60}") from exc
+    lb = np.asarray(lb, dtype=np.float64)
+    ub = np.asarray(ub, dtype=np.float64)
+    if np.any(lb > -np.inf) or np.any(ub < np.inf):
+        raise ValueError("finite bounds are not supported: "
+                         + _LM_ONLY.format(what="bounded fits"))
+
+
+def _nan_mask_of_x(xdata: Any, m: int) -> tuple[Any, np.ndarray | None]:
+    """Find the data points whose independent variable holds a NaN.
+
+    Returns ``(xdata, mask)``: `xdata` as a float array when it could be read
+    as one, and a boolean mask over its last axis (the data points), or
+    ``None`` when `xdata` is not array-like (then only `ydata` is checked).
+    A 0-d `xdata` applies to every data point.
+    """
+    if not isinstance(xdata, np.ndarray):
+        try:
+            xdata = np.asarray(xdata, dtype=np.float64)
+        except (TypeError, ValueError):
+            return xdata, None
+    nan = np.isnan(xdata)
+    if nan.ndim == 0:
+        return xdata, np.full(m, bool(nan))
+    return xdata, nan.any(axis=tuple(range(nan.ndim - 1)))
+
+
+def _apply_nan_policy(
+    nan_policy: str, xdata: Any, ydata: np.ndarray, sigma: Any
+) -> tuple[Any, np.ndarray, Any]:
+    """Raise on NaNs (``'raise'``) or drop the data points that hold them."""
+    m = ydata.shape[0]
+    y_nan = np.isnan(ydata)
+    x_arr, x_nan = _nan_mask_of_x(xdata, m)
+    found = bool(y_nan.any()) or (x_nan is not None and bool(x_nan.any()))
+    if not found:
+        return xdata, ydata, sigma
+    if nan_policy == "raise":
+        raise ValueError("The input contains nan values")
+
+    # 'omit': drop every data point with a NaN in ydata or in xdata.
+    if x_nan is None:
+        raise TypeError(
+            "nan_policy='omit' must drop data points from xdata, but xdata "
+            f"({type(xdata).__name__}) is not an array; pass xdata as an array "
+            "(data points along the last axis), a list or a tuple")
+    if x_nan.shape != (m,):
+        raise ValueError(
+            "nan_policy='omit' needs one data point per entry of ydata along "
+            f"the last axis of xdata; xdata has shape {x_arr.shape} and ydata "
+            f"has {m} entries")
+    keep = ~(y_nan | x_nan)
+    if x_arr.ndim > 0:
+        x_arr = x_arr[..., keep]
+    ydata = ydata[keep]
+    if sigma is not None:
+        s = np.asarray(sigma)
+        if s.shape == (m,):
+            sigma = s[keep]
+        elif s.shape == (m, m):
+            sigma = s[np.ix_(keep, keep)]
+    return x_arr, ydata, sigma
+
+
+def _whitening(sigma: Any, m: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Return ``(w, Linv)``, the weights that whiten the residuals.
+
+    `w` is ``1/sigma`` for a scalar or 1-D `sigma`; `Linv` is the inverse of
+    the Cholesky factor of a 2-D `sigma`; the other one is None.
+
+    With ``sigma = L @ L.T``, ``chisq = r.T @ inv(sigma) @ r`` equals the
+    squared norm of ``inv(L) @ r``.
+    """
+    if sigma is None:
+        return None, None
+    s = np.asarray(sigma, dtype=np.float64)
+    if s.ndim <= 1 and (s.size == 1 or s.shape == (m,)):
+        return 1.0 / s.reshape(-1), None
+    if s.shape == (m, m):
+        s = np.asarray_chkfinite(s)
+        try:
+            L = np.linalg.cholesky(s)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError("`sigma` must be positive definite.") from exc
+        return None, np.linalg.inv(L)
+    raise ValueError("`sigma` has incorrect shape.")
+
+
+def curve_fit(
+    f: Callable[..., Any],
+    xdata: Any,
+    ydata: Any,
+    p0: Any = None,
+    sigma: Any = None,
+    absolute_sigma: bool = False,
+    check_finite: bool | None = None,
+    bounds: Any = (-np.inf, np.inf),
+    method: str | None = None,
+    jac: Callable[..., Any] | None = None,
+    *,
+    full_output: bool = False,
+    nan_policy: str | None = None,
+    **kwargs: Any,
+) -> tuple:
+    """Use non-linear least squares to fit a function, f, to data.
+
+    A drop-in replacement for `scipy.optimize.curve_fit` with
+    ``method='lm'`` (its default for unbounded problems), running on
+    :func:`minpack.leastsq`. Assumes ``ydata = f(xdata, *params) + eps``.
+
+    Parameters
+    ----------
+    f : callable
+        The model function, ``f(x, ...)``. It must take the independent
+        variable as the first argument and the parameters to fit as separate
+        remaining arguments, and return one value per data point.
+    xdata : array_like or object
+        The independent variable where the data is measured: usually an
+        M-length sequence or a (k, M)-shaped array for functions with k
+        predictors. A list, tuple or ndarray is converted to a float64 array
+        (a tuple of k arrays becomes a (k, M) array); any other object is
+        passed to `f` unchanged.
+    ydata : array_like
+        The dependent data, a length M array - nominally ``f(xdata, ...)``.
+    p0 : array_like, optional
+        Initial guess for the parameters (length N). If None, all initial
+        values are 1, with N taken from the signature of `f` (the number of
+        positional parameters after the first); a ValueError is raised when
+        that number cannot be determined.
+    sigma : None or scalar or M-length sequence or MxM array, optional
+        The uncertainty in `ydata`. With residuals ``r = ydata - f(xdata,
+        *popt)``:
+
+        - a scalar or 1-D `sigma` holds the standard deviations of the errors
+          in `ydata`, and the fit minimizes ``chisq = sum((r / sigma) ** 2)``;
+        - a 2-D `sigma` is the covariance matrix of the errors in `ydata`,
+          and the fit minimizes ``chisq = r.T @ inv(sigma) @ r``.
+
+        None (default) is equivalent to a 1-D `sigma` filled with ones.
+    absolute_sigma : bool, optional
+        If True, `sigma` is used in an absolute sense and `pcov` reflects
+        these absolute values. If False (default), only the relative
+        magnitudes of `sigma` matter: `pcov` is scaled so that the reduced
+        chi-square at `popt` is one, i.e. ``pcov(absolute_sigma=False) =
+        pcov(absolute_sigma=True) * chisq(popt) / (M - N)``.
+    check_finite : bool, optional
+        If True, raise a ValueError when `ydata`, or an array `xdata`,
+        contains NaNs or infs. Setting it to False may silently produce
+        nonsensical results if they do. Default is True if `nan_policy` is
+        None, False otherwise.
+    bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
+        Only the default, no bounds, is supported: the Levenberg-Marquardt
+        method is unconstrained. Bounds that are all infinite are accepted;
+        any finite bound raises a ValueError.
+    method : {None, 'lm'}, optional
+        The method, Levenberg-Marquardt; 'trf' and 'dogbox' raise a
+        ValueError naming the SciPy functions that provide them.
+    jac : callable or None, optional
+        Function with signature ``jac(x, ...)`` which returns the Jacobian
+        matrix of the model function with respect to the parameters, shape
+        (M, N) (or (N, M) with ``col_deriv=True``). It is scaled according to
+        `sigma`. If None (default), the Jacobian is estimated by forward
+        differences.
+    full_output : bool, optional
+        If True, also return `infodict`, `mesg` and `ier`.
+    nan_policy : {None, 'raise', 'omit'}, optional
+        How to handle NaNs in `xdata` and `ydata`:
+
+        - None (default): no special handling, except what `check_finite`
+          does;
+        - 'raise': raise a ValueError if there are NaNs;
+        - 'omit': drop every data point with a NaN in `ydata` or in `xdata`
+          (along the last axis of `xdata`), with the matching entries of
+          `sigma`.
+
+        If it is not None, `check_finite` defaults to False.
+    **kwargs
+        Keyword arguments passed to :func:`minpack.leastsq`, e.g. `maxfev`,
+        `epsfcn`, `ftol`, `xtol`, `gtol`, `factor`, `diag`, `col_deriv`.
+
+    Returns
+    -------
+    popt : ndarray
+        Optimal values for the parameters, minimizing the sum of the squared
+        (weighted) residuals ``f(xdata, *popt) - ydata``.
+    pcov : ndarray
+        The estimated approximate covariance of `popt`, shape (N, N); one
+        standard deviation errors are ``np.sqrt(np.diag(pcov))``. How `sigma`
+        enters depends on `absolute_sigma`. If the Jacobian at the solution
+        does not have full rank, or if ``M == N`` and `absolute_sigma` is
+        False, `pcov` is filled with ``np.inf``.
+    infodict : dict
+        Only returned if `full_output` is True: the `infodict` of
+        :func:`minpack.leastsq` (``nfev``, ``njev`` when `jac` is given,
+        ``fvec``, ``fjac``, ``ipvt``, ``qtf``). ``fvec`` is the weighted
+        residual, e.g. ``(f(xdata, *popt) - ydata) / sigma`` for a 1-D
+        `sigma`.
+    mesg : str
+        Only returned if `full_output` is True: a message about the solution.
+    ier : int
+        Only returned if `full_output` is True: 1, 2, 3 or 4 (success; on
+        failure a RuntimeError is raised instead).
+
+    Raises
+    ------
+    ValueError
+        If `ydata` or `xdata` contain NaNs or infs (see `check_finite` and
+        `nan_policy`), if `ydata` is empty or not 1-D, if `sigma` has the
+        wrong shape or is not positive definite, for ``method='trf'`` or
+        ``'dogbox'`` or finite `bounds` (not implemented here), for an
+        unknown `method` or `nan_policy`, and for ``args`` in `kwargs`.
+        Also when ``p0`` is None and the number of parameters cannot be
+        determined from `f`.
+    TypeError
+        If there are more parameters than data points, or `jac` is a string.
+    RuntimeError
+        If the least-squares minimization fails (``ier`` not in 1-4), with
+        the message ``"Optimal parameters not found: " + mesg``.
+    Exception
+        Anything raised by `f` or `jac` stops the fit and is re-raised.
+
+    Warns
+    -----
+    OptimizeWarning
+        "Covariance of the parameters could not be estimated", when `pcov` is
+        filled with ``np.inf``. The class is ``scipy.optimize.OptimizeWarning``
+        when ``scipy.optimize`` has been imported, `minpack.OptimizeWarning`
+        otherwise (both are `UserWarning` subclasses).
+
+    See Also
+    --------
+    scipy.optimize.curve_fit : the SciPy function this one replaces; it also
+        offers bounded fits with ``method='trf'`` and ``'dogbox'``.
+    scipy.optimize.least_squares : bounded and robust least squares.
+    minpack.leastsq : the solver underneath.
+
+    Notes
+    -----
+    For a 2-D `sigma` with Cholesky factor ``sigma = L @ L.T`` the residuals
+    and the Jacobian are multiplied by ``inv(L)``, computed once per call
+    with `numpy.linalg` (SciPy solves a triangular system at every
+    evaluation, so results agree to rounding, not bit for bit).
+
+    `f` is called exactly ``infodict['nfev']`` times and `jac` exactly
+    ``infodict['njev']`` times: no evaluation is repeated.
+
+    Differences from SciPy, all deliberate: bounds and the 'trf'/'dogbox'
+    methods raise a ValueError; a string `jac` raises a TypeError at once
+    (SciPy fails with "'str' object is not callable" during the fit); a
+    `ydata` that is not 1-D, or a model whose output does not have one value
+    per data point, raises a ValueError saying so; a size-one 1-D `sigma`, a
+    `jac` with ``col_deriv=True`` and a 1-D `jac` result for one parameter
+    are weighted correctly where SciPy raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minpack import curve_fit
+    >>> def func(x, a, b, c):
+    ...     return a * np.exp(-b * x) + c
+    >>> xdata = np.linspace(0, 4, 50)
+    >>> rng = np.random.default_rng(12345)
+    >>> ydata = func(xdata, 2.5, 1.3, 0.5) + 0.02 * rng.normal(size=xdata.size)
+
+    Fit for the parameters a, b, c of `func` (p0 defaults to ones):
+
+    >>> popt, pcov = curve_fit(func, xdata, ydata)
+    >>> np.round(popt, 1)
+    array([2.5, 1.3, 0.5])
+    >>> bool(np.all(np.sqrt(np.diag(pcov)) < 0.05))
+    True
+
+    With known measurement errors, an analytic Jacobian and the full output:
+
+    >>> def jac(x, a, b, c):
+    ...     e = np.exp(-b * x)
+    ...     return np.column_stack([e, -a * x * e, np.ones_like(x)])
+    >>> popt, pcov, info, mesg, ier = curve_fit(
+    ...     func, xdata, ydata, p0=[2, 1, 0], sigma=np.full(50, 0.02),
+    ...     absolute_sigma=True, jac=jac, full_output=True)
+    >>> ier in (1, 2, 3, 4), info["njev"] > 0
+    (True, True)
+
+    A parameter the model ignores cannot be estimated: `pcov` is all inf,
+    with an `OptimizeWarning` (SciPy's class if SciPy is imported, else
+    ours; a `UserWarning` either way):
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     popt, pcov = curve_fit(lambda x, a, b: a * x + 0 * b, xdata, ydata)
+    >>> pcov
+    array([[inf, inf],
+           [inf, inf]])
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('OptimizeWarning', 'Covariance of the parameters could not be estimated')
+    """
+    if "args" in kwargs:
+        raise ValueError("'args' is not a supported keyword argument.")
+    if isinstance(jac, str):
+        raise TypeError(
+            f"jac={jac!r}: finite-difference schemes given as strings belong "
+            "to scipy.optimize.curve_fit's 'trf' and 'dogbox' methods; here "
+            "jac must be a callable or None (forward differences)")
+    _check_method_and_bounds(method, bounds)
+    if nan_policy not in _NAN_POLICIES:
+        if nan_policy == "propagate":
+            raise ValueError(
+                "`nan_policy='propagate'` is not supported by this function.")
+        raise ValueError("nan_policy must be one of {None, 'raise', 'omit'}")
+
+    if p0 is None:
+        p0 = np.ones(_number_of_parameters(f))
+    else:
+        p0 = np.atleast_1d(p0)
+    n = p0.size
+
+    if check_finite is None:
+        check_finite = nan_policy is None
+    to_array = np.asarray_chkfinite if check_finite else np.asarray
+    ydata = to_array(ydata, np.float64)
+    if isinstance(xdata, (list, tuple, np.ndarray)):
+        # Other objects go to f untouched (it may know how to use them).
+        xdata = to_array(xdata, np.float64)
+    if ydata.size == 0:
+        raise ValueError("`ydata` must not be empty!")
+    if ydata.ndim != 1:
+        raise ValueError(
+            f"ydata must be a 1-D array, one value per data point; got an "
+            f"array of shape {ydata.shape}")
+    if nan_policy is not None:
+        xdata, ydata, sigma = _apply_nan_policy(nan_policy, xdata, ydata, sigma)
+
+    m = ydata.shape[0]
+    if m != 1 and n > m:
+        raise TypeError(f"The number of func parameters={n} must not exceed "
+                        f"the number of data points={m}")
+    w, Linv = _whitening(sigma, m)
+
+    residual = _make_residual(f, xdata, ydata, w, Linv)
+    Dfun = None
+    if jac is not None:
+        col_deriv = bool(kwargs.get("col_deriv", False))
+        Dfun = _make_jacobian(jac, xdata, m, n, col_deriv, w, Linv)
+
+    popt, cov_x, infodict, mesg, ier = leastsq(
+        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+    if ier not in _SUCCESS:
+        raise RuntimeError("Optimal parameters not found: " + mesg)
+
+    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
+    if pcov is None:
+        pcov = np.full((n, n), np.inf)
+        warnings.warn("Covariance of the parameters could not be estimated",
+                      _warning_category(), stacklevel=2)
+    if full_output:
+        return popt, pcov, infodict, mesg, ier
+    return popt, pcov
+
+
+def _make_residual(
+    f: Callable[..., Any], xdata: Any, ydata: np.ndarray,
+    w: np.ndarray | None, Linv: np.ndarray | None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Build the weighted residual ``leastsq`` minimizes, one `f` call each."""
+    shape = ydata.shape
+
+    def difference(p: np.ndarray) -> np.ndarray:
+        d = f(xdata, *p) - ydata
+        if getattr(d, "shape", None) != shape:
+            raise ValueError(
+                f"the model function must return one value per data point, "
+                f"shape {shape} (or a scalar); f(xdata, *params) - ydata has "
+                f"shape {np.shape(d)}")
+        return d
+
+    if w is not None:
+        def residual(p: np.ndarray) -> np.ndarray:
+            return w * difference(p)
+    elif Linv is not None:
+        def residual(p: np.ndarray) -> np.ndarray:
+            return Linv @ difference(p)
+    else:
+        residual = difference
+    return residual
+
+
+def _make_jacobian(
+    jac: Callable[..., Any], xdata: Any, m: int, n: int, col_deriv: bool,
+    w: np.ndarray | None, Linv: np.ndarray | None,
+) -> Callable[[np.ndarray], Any]:
+    """Build the Jacobian of the weighted residual from the model's `jac`.
+
+    A result of the wrong shape is handed to ``leastsq`` unweighted, so that
+    its shape check reports it.
+    """
+    expected = (n, m) if col_deriv else (m, n)
+
+    def weighted(p: np.ndarray) -> Any:
+        J = jac(xdata, *p)
+        if w is None and Linv is None:
+            return J
+        J = np.asarray(J)
+        if J.shape != expected:
+            if 1 not in expected or J.size != m * n:
+                return J
+            J = J.reshape(expected)  # leastsq's rule for a single row/column
+        if w is not None:
+            return J * w if col_deriv else w[:, np.newaxis] * J
+        return J @ Linv.T if col_deriv else Linv @ J
+
+    # leastsq names the function in its shape-mismatch message.
+    weighted.__name__ = getattr(jac, "__name__", "jac")
+    return weighted
+
+
+def _scaled_covariance(
+    cov_x: np.ndarray | None, fvec: np.ndarray, n: int, absolute_sigma: bool
+) -> np.ndarray | None:
+    """Turn leastsq's ``inv(J.T @ J)`` into `pcov`; None when unknown."""
+    if cov_x is None or np.isnan(cov_x).any():
+        return None
+    if absolute_sigma:
+        return cov_x
+    m = fvec.shape[0]
+    if m <= n:
+        return None
+    s_sq = np.sum(fvec**2) / (m - n)
+    return cov_x * s_sq
