@@ -166,3 +166,70 @@ def jacobian_callback(
         return 0
 
     return jac
+
+
+class Iteration:
+    """What an iteration callback receives: the state at the start of an iteration.
+
+    Attributes
+    ----------
+    x : ndarray
+        The current estimate (a copy the callback may keep).
+    fvec : ndarray
+        The residuals at `x` (a copy).
+    fnorm : float
+        The 2-norm of `fvec`.
+    nfev : int
+        Residual evaluations so far.
+    iteration : int
+        1 for the first iteration, then 2, 3, ...
+    k : int or None
+        The problem's index in a batch (None outside `leastsq_batch`).
+    """
+
+    __slots__ = ("x", "fvec", "fnorm", "nfev", "iteration", "k")
+
+    def __init__(self, x: np.ndarray, fvec: np.ndarray, nfev: int, iteration: int,
+                 k: int | None) -> None:
+        self.x = x
+        self.fvec = fvec
+        self.fnorm = float(np.sqrt(np.dot(fvec, fvec)))
+        self.nfev = nfev
+        self.iteration = iteration
+        self.k = k
+
+    def __repr__(self) -> str:
+        k = "" if self.k is None else f"k={self.k}, "
+        return (f"Iteration({k}iteration={self.iteration}, nfev={self.nfev}, "
+                f"fnorm={self.fnorm:.6g}, x={self.x!r})")
+
+
+def never_called(*args: Any) -> int:
+    """Stands in for a callback the solver is told never to call."""
+    return 1
+
+
+def progress_callback(
+    callback: Callable[[Iteration], Any], errors: list, stopped: list,
+    k: int | None = None,
+) -> Callable[[int, np.ndarray, np.ndarray], int]:
+    """Build the per-iteration report the Fortran solver calls (nprint = 1).
+
+    ``StopIteration`` from `callback` ends the fit and is recorded in
+    `stopped` (the iteration number); any other exception goes to `errors`.
+    """
+    count = [0]
+
+    def progress(nfev: int, x: np.ndarray, fvec: np.ndarray) -> int:
+        count[0] += 1
+        try:
+            callback(Iteration(x.copy(), fvec.copy(), nfev, count[0], k))
+        except StopIteration:
+            stopped.append(count[0])
+            return 1
+        except BaseException as exc:  # re-raised by the solver function
+            errors.append(exc)
+            return 1
+        return 0
+
+    return progress

@@ -18,10 +18,12 @@ from ._callbacks import (
     as_diag,
     as_start,
     jacobian_callback,
+    never_called,
     residual_array,
     residual_callback,
     shape_mismatch,
 )
+from ._compiled import as_compiled, user_data_address
 
 __all__ = ["fsolve"]
 
@@ -187,48 +189,60 @@ def fsolve(
     n = x.size
     if not isinstance(args, tuple):
         args = (args,)
-
-    # One evaluation at x0: checks the shape, gives the output dtype, and is
-    # handed to MINPACK as its first evaluation.
-    out = func(x.copy(), *args)
-    f0 = residual_array(out, None, "func")
-    if f0.shape != (n,) and n != 1:
-        raise shape_mismatch("fsolve", "func", func, (n,), np.shape(np.atleast_1d(out)))
-    if f0.size != n:
-        raise ValueError(f"func must return {n} values, one per unknown; it "
-                         f"returned {f0.size}")
-    if epsfcn is None:
-        epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
-    fvec = np.array(f0, dtype=np.float64)
+    use_jac = fprime is not None
+    if maxfev == 0:
+        maxfev = (100 if use_jac else 200) * (n + 1)
     mode, diag_arr = as_diag(diag, n)
+    ml, mu = (-10, -10) if band is None else band[:2]
+    # a negative band width means a dense Jacobian, as in SciPy
+    ml = n - 1 if ml < 0 else ml
+    mu = n - 1 if mu < 0 else mu
 
     errors: list = []
-    fcn = residual_callback(func, args, n, errors)
-    if fprime is None:
-        if band is None:
-            ml, mu = -10, -10
-        else:
-            ml, mu = band[:2]
-        # a negative band width means a dense Jacobian, as in SciPy
-        ml = n - 1 if ml < 0 else ml
-        mu = n - 1 if mu < 0 else mu
-        if maxfev == 0:
-            maxfev = 200 * (n + 1)
-        x, fvec, _, fjac, r, qtf, status, nfev = _minpack.hybrd(
-            fcn, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
-        info: dict = {"nfev": nfev}
+    compiled = as_compiled(func, "func")
+    compiled_jac = as_compiled(fprime, "fprime")
+    if compiled is None and compiled_jac is None:
+        # One evaluation at x0: checks the shape, gives the output dtype, and
+        # is handed to MINPACK as its first evaluation.
+        out = func(x.copy(), *args)
+        f0 = residual_array(out, None, "func")
+        if f0.shape != (n,):
+            if n != 1:
+                raise shape_mismatch("fsolve", "func", func, (n,),
+                                     np.shape(np.atleast_1d(out)))
+            raise ValueError(f"func must return {n} value, one per unknown; "
+                             f"it returned {f0.size}")
+        if epsfcn is None:
+            epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
+        fcn = residual_callback(func, args, n, errors)
+        jac = (never_called if fprime is None else
+               jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
+                                 checker="fsolve", argname="fprime"))
+        res = _minpack.hybrid(fcn, jac, int(use_jac), x, np.array(f0, dtype=np.float64),
+                              xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
     else:
-        if maxfev == 0:
-            maxfev = 100 * (n + 1)
-        jac = jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
-                                checker="fsolve", argname="fprime")
-        x, fvec, _, fjac, r, qtf, status, nfev, njev = _minpack.hybrj(
-            fcn, jac, x, fvec, xtol, maxfev, diag_arr, mode, factor)
-        info = {"nfev": nfev, "njev": njev}
+        if compiled is None or (use_jac and compiled_jac is None):
+            raise TypeError("func and fprime must both be compiled functions, or "
+                            "both Python callables")
+        if col_deriv:
+            raise ValueError("col_deriv does not apply to a compiled fprime: it "
+                             "always fills fjac column by column (Fortran order)")
+        uaddr = user_data_address(args, compiled)
+        jaddr = 0 if compiled_jac is None else compiled_jac.address
+        if epsfcn is None:
+            epsfcn = np.finfo(F64).eps
+        res = _minpack.hybrid_c(compiled.address, jaddr, uaddr, x, np.zeros(n), xtol,
+                                maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
+    x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:
         raise errors[0]
+    info: dict = {"nfev": nfev, "njev": njev} if use_jac else {"nfev": nfev}
 
-    msg = _messages(xtol, maxfev).get(status, "An error occurred.")
+    if status < 0:
+        msg = (f"The compiled func or fprime returned a non-zero status; the "
+               f"solver was stopped (ier = -|status| = {status}).")
+    else:
+        msg = _messages(xtol, maxfev).get(status, "An error occurred.")
     if full_output:
         # SciPy hands out the Fortran matrix Q read in C order, i.e. Q^T.
         info["fjac"] = np.ascontiguousarray(fjac.T)

@@ -1,22 +1,32 @@
-!> Glue between the f2py extension and the Fortran library.
+!> Glue between the f2py extension (see _minpack.pyf) and the Fortran library.
 !>
-!> f2py hands us Python callbacks as plain external functions
-!> `status = fcn(m, n, x, fvec)` and `status = jac(m, n, x, fjac)`
-!> (see _minpack.pyf). The routines below put them in a small derived type on
-!> the stack and pass its address to the library as user data, so nothing is
-!> stored in module variables and every call is reentrant and thread-safe.
+!> One solver call = one `fit_callbacks` value on the stack, whose address the
+!> library hands back to the adapters below as user data. Nothing is stored in
+!> module variables, so calls are reentrant and thread-safe.
 !>
-!> On entry `fvec` already holds the residuals at the starting point (Python
+!> The callbacks of a fit are either Python functions, which f2py hands us as
+!> plain external functions `status = fcn(m, n, x, fvec)` and
+!> `status = jac(m, n, x, fjac)`, or compiled C functions (see
+!> minpack/minpack_capi.f90). An optional Python `progress` function is called
+!> once per iteration (MINPACK's nprint hook).
+!>
+!> For Python residuals, `fvec` holds the residuals at x0 on entry (Python
 !> evaluated them once to learn m), so the solver's own first evaluation is
 !> answered from that buffer instead of calling Python again.
 module minpack_pyglue
-    use, intrinsic :: iso_c_binding, only: c_ptr, c_f_pointer
+    use, intrinsic :: iso_c_binding, only: c_ptr, c_loc, c_f_pointer, c_intptr_t, &
+        c_funptr, c_null_ptr, c_null_funptr
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
     use minpack_kinds, only: dp
+    use minpack_linalg, only: enorm, covar
+    use minpack_lm, only: lmdif, lmder
+    use minpack_hybrid, only: hybrd, hybrj
+    use minpack_capi, only: c_callbacks, call_func, call_func_jac
     implicit none
     private
 
-    public :: py_fcn, py_jac, py_callbacks, call_py_fcn, call_py_fcn_jac
-    public :: call_py_hybrd, call_py_hybrj
+    public :: py_fcn, py_jac, py_progress, fit_callbacks
+    public :: python_callbacks, compiled_callbacks, run_lm, run_hybrid, lm_batch
 
     abstract interface
         !> Python residual callback as f2py calls it; non-zero status stops.
@@ -38,89 +48,155 @@ module minpack_pyglue
             real(dp), intent(inout) :: fjac(m, n)
             integer :: status
         end function py_jac
+
+        !> Python progress callback (once per iteration); non-zero status stops.
+        function py_progress(nfev, m, n, x, fvec) result(status)
+            import :: dp
+            implicit none
+            integer, intent(in) :: nfev, m, n
+            real(dp), intent(in) :: x(n)
+            real(dp), intent(in) :: fvec(m)
+            integer :: status
+        end function py_progress
     end interface
 
     !> The callbacks of one solver call.
-    type :: py_callbacks
+    type :: fit_callbacks
         procedure(py_fcn), pointer, nopass :: fcn => null()
         procedure(py_jac), pointer, nopass :: jac => null()
-        logical :: have_f0 = .true.
+        procedure(py_progress), pointer, nopass :: progress => null()
+        type(c_callbacks) :: c
+            !! the compiled functions, used when `compiled` is true
+        logical :: compiled = .false.
+        logical :: have_f0 = .false.
             !! fvec holds the residuals at x0: skip the first evaluation
-    end type py_callbacks
+        integer :: nfev = 0
+            !! residual evaluations so far (reported to `progress`)
+        integer :: last_iflag = 0
+            !! iflag of the previous request (2 before each iteration's report)
+    end type fit_callbacks
 
 contains
 
-    !> lmdif callback: residuals from Python.
-    recursive subroutine call_py_fcn(m, n, x, fvec, iflag, udata)
+    !> Callbacks for Python functions (fvec holds the residuals at x0).
+    function python_callbacks(fcn, jac) result(cb)
+        procedure(py_fcn) :: fcn
+        procedure(py_jac) :: jac
+        type(fit_callbacks) :: cb
+
+        cb%fcn => fcn
+        cb%jac => jac
+        cb%have_f0 = .true.
+    end function python_callbacks
+
+    !> Callbacks for compiled functions given by address (0: no Jacobian).
+    pure function compiled_callbacks(faddr, jaddr, uaddr) result(cb)
+        integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
+        type(fit_callbacks) :: cb
+
+        cb%compiled = .true.
+        cb%c = c_callbacks(transfer(faddr, c_null_funptr), transfer(jaddr, c_null_funptr), &
+                           transfer(uaddr, c_null_ptr))
+    end function compiled_callbacks
+
+    !> lmdif/hybrd callback: residuals (iflag 1 or 2) or the progress report.
+    recursive subroutine fcn_adapter(m, n, x, fvec, iflag, udata)
         integer, intent(in) :: m, n
         real(dp), intent(in) :: x(n)
         real(dp), intent(inout) :: fvec(m)
         integer, intent(inout) :: iflag
         type(c_ptr), intent(in), value :: udata
 
-        type(py_callbacks), pointer :: cb
+        type(fit_callbacks), pointer :: cb
 
-        if (iflag == 0) return
         call c_f_pointer(udata, cb)
-        call residuals(cb, m, n, x, fvec, iflag)
-    end subroutine call_py_fcn
+        if (iflag == 0) then
+            call report(cb, m, n, x, fvec, iflag)
+        else
+            call residuals(cb, m, n, x, fvec, iflag)
+        end if
+    end subroutine fcn_adapter
 
-    !> lmder callback: residuals or Jacobian from Python.
-    recursive subroutine call_py_fcn_jac(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+    !> lmder/hybrj callback: residuals (iflag 1), Jacobian (2), or the report (0).
+    recursive subroutine fcn_jac_adapter(m, n, x, fvec, fjac, ldfjac, iflag, udata)
         integer, intent(in) :: m, n, ldfjac
         real(dp), intent(in) :: x(n)
         real(dp), intent(inout) :: fvec(m), fjac(ldfjac, n)
         integer, intent(inout) :: iflag
         type(c_ptr), intent(in), value :: udata
 
-        type(py_callbacks), pointer :: cb
+        type(fit_callbacks), pointer :: cb
 
         call c_f_pointer(udata, cb)
         select case (iflag)
+        case (0)
+            call report(cb, m, n, x, fvec, iflag)
         case (1)
             call residuals(cb, m, n, x, fvec, iflag)
         case (2)
-            call stop_on(cb%jac(m, n, x, fjac(1:m, :)), iflag)
+            cb%last_iflag = 2
+            if (cb%compiled) then
+                call call_func_jac(m, n, x, fvec, fjac, ldfjac, iflag, c_loc(cb%c))
+            else
+                call stop_on(cb%jac(m, n, x, fjac(1:m, :)), iflag)
+            end if
         end select
-    end subroutine call_py_fcn_jac
+    end subroutine fcn_jac_adapter
 
-    !> hybrd callback: functions from Python (the residual callback, m = n).
-    recursive subroutine call_py_hybrd(n, x, fvec, iflag, udata)
+    recursive subroutine fcn_adapter_square(n, x, fvec, iflag, udata)
         integer, intent(in) :: n
         real(dp), intent(in) :: x(n)
         real(dp), intent(inout) :: fvec(n)
         integer, intent(inout) :: iflag
         type(c_ptr), intent(in), value :: udata
 
-        call call_py_fcn(n, n, x, fvec, iflag, udata)
-    end subroutine call_py_hybrd
+        call fcn_adapter(n, n, x, fvec, iflag, udata)
+    end subroutine fcn_adapter_square
 
-    !> hybrj callback: functions or Jacobian from Python (m = n).
-    recursive subroutine call_py_hybrj(n, x, fvec, fjac, ldfjac, iflag, udata)
+    recursive subroutine fcn_jac_adapter_square(n, x, fvec, fjac, ldfjac, iflag, udata)
         integer, intent(in) :: n, ldfjac
         real(dp), intent(in) :: x(n)
         real(dp), intent(inout) :: fvec(n), fjac(ldfjac, n)
         integer, intent(inout) :: iflag
         type(c_ptr), intent(in), value :: udata
 
-        call call_py_fcn_jac(n, n, x, fvec, fjac, ldfjac, iflag, udata)
-    end subroutine call_py_hybrj
+        call fcn_jac_adapter(n, n, x, fvec, fjac, ldfjac, iflag, udata)
+    end subroutine fcn_jac_adapter_square
 
-    !> Residuals from Python, except the first request, which the buffer
-    !> already answers (it holds the residuals at x0).
+    !> One residual evaluation; the first is answered from the buffer when it
+    !> already holds the residuals at x0.
     recursive subroutine residuals(cb, m, n, x, fvec, iflag)
-        type(py_callbacks), intent(inout) :: cb
+        type(fit_callbacks), intent(inout), target :: cb
         integer, intent(in) :: m, n
         real(dp), intent(in) :: x(n)
         real(dp), intent(inout) :: fvec(m)
         integer, intent(inout) :: iflag
 
+        cb%nfev = cb%nfev + 1
+        cb%last_iflag = iflag
         if (cb%have_f0) then
             cb%have_f0 = .false.
-            return
+        else if (cb%compiled) then
+            call call_func(m, n, x, fvec, iflag, c_loc(cb%c))
+        else
+            call stop_on(cb%fcn(m, n, x, fvec), iflag)
         end if
-        call stop_on(cb%fcn(m, n, x, fvec), iflag)
     end subroutine residuals
+
+    !> MINPACK's iflag = 0 call. The library makes it at the start of each
+    !> iteration, right after the Jacobian, and once more when it stops; only
+    !> the former reach Python.
+    recursive subroutine report(cb, m, n, x, fvec, iflag)
+        type(fit_callbacks), intent(inout) :: cb
+        integer, intent(in) :: m, n
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(in) :: fvec(m)
+        integer, intent(inout) :: iflag
+
+        if (cb%last_iflag /= 2 .or. .not. associated(cb%progress)) return
+        cb%last_iflag = 0
+        call stop_on(cb%progress(cb%nfev, m, n, x, fvec), iflag)
+    end subroutine report
 
     !> A non-zero status from Python becomes a negative iflag.
     pure subroutine stop_on(status, iflag)
@@ -130,103 +206,231 @@ contains
         if (status /= 0) iflag = -abs(status)
     end subroutine stop_on
 
+    !> lmdif (use_jac false) or lmder (true) through the adapters.
+    recursive subroutine run_lm(cb, use_jac, nprint, m, n, x, fvec, ftol, xtol, gtol, &
+                                maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
+                                info, nfev, njev)
+        type(fit_callbacks), intent(inout), target :: cb
+        logical, intent(in) :: use_jac
+        integer, intent(in) :: nprint, m, n, maxfev, mode
+        real(dp), intent(inout) :: x(n), fvec(m), diag(n)
+        real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
+        real(dp), intent(out) :: fjac(m, n), qtf(n)
+        integer, intent(out) :: ipvt(n), info, nfev, njev
+
+        if (use_jac) then
+            call lmder(fcn_jac_adapter, m, n, x, fvec, fjac, m, ftol, xtol, gtol, maxfev, &
+                       diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, c_loc(cb))
+        else
+            njev = 0
+            call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                       mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb))
+        end if
+    end subroutine run_lm
+
+    !> hybrd (use_jac false) or hybrj (true) through the adapters.
+    recursive subroutine run_hybrid(cb, use_jac, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, &
+                                    diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+        type(fit_callbacks), intent(inout), target :: cb
+        logical, intent(in) :: use_jac
+        integer, intent(in) :: n, maxfev, ml, mu, mode
+        real(dp), intent(inout) :: x(n), fvec(n), diag(n)
+        real(dp), intent(in) :: xtol, epsfcn, factor
+        real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
+        integer, intent(out) :: info, nfev, njev
+
+        if (use_jac) then
+            call hybrj(fcn_jac_adapter_square, n, x, fvec, fjac, n, xtol, maxfev, diag, mode, &
+                       factor, 0, info, nfev, njev, r, size(r), qtf, c_loc(cb))
+        else
+            njev = 0
+            call hybrd(fcn_adapter_square, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, &
+                       mode, factor, 0, info, nfev, fjac, n, r, size(r), qtf, c_loc(cb))
+        end if
+    end subroutine run_hybrid
+
+    !> k independent fits with compiled callbacks; problem p gets the user data
+    !> ubase + (p - 1) * ustride and starts from x(:, p). Per problem: the final
+    !> x, ier, nfev, njev, |fvec|, and on request fvec and the unscaled
+    !> covariance (NaN where it is undefined: singular R or ier not 1-4).
+    recursive subroutine lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xtol, &
+                                  gtol, maxfev, epsfcn, diag0, mode, factor, want_fvec, &
+                                  fvec, want_cov, cov, fnorm, ier, nfev, njev)
+        integer(c_intptr_t), intent(in) :: faddr, jaddr, ubase, ustride
+        integer, intent(in) :: m, n, k, maxfev, mode
+        real(dp), intent(inout) :: x(n, k)
+        real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor, diag0(n)
+        logical, intent(in) :: want_fvec, want_cov
+        real(dp), intent(inout) :: fvec(m, *), cov(n, n, *)
+        real(dp), intent(out) :: fnorm(k)
+        integer, intent(out) :: ier(k), nfev(k), njev(k)
+
+        type(fit_callbacks), target :: cb
+        real(dp), allocatable :: fv(:), fjac(:, :), qtf(:), diag(:)
+        integer, allocatable :: ipvt(:)
+        integer :: p, cinfo
+
+        allocate(fv(m), fjac(m, n), qtf(n), diag(n), ipvt(n))
+        do p = 1, k
+            cb = compiled_callbacks(faddr, jaddr, ubase + (p - 1) * ustride)
+            diag = diag0
+            call run_lm(cb, jaddr /= 0, 0, m, n, x(:, p), fv, ftol, xtol, gtol, maxfev, &
+                        epsfcn, diag, mode, factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p))
+            fnorm(p) = enorm(m, fv)
+            if (want_fvec) fvec(:, p) = fv
+            if (want_cov) then
+                cinfo = 1
+                if (ier(p) >= 1 .and. ier(p) <= 4) call covar(n, fjac, m, ipvt, cov(:, :, p), &
+                                                              n, cinfo)
+                if (cinfo /= 0) cov(:, :, p) = ieee_value(1.0_dp, ieee_quiet_nan)
+            end if
+        end do
+    end subroutine lm_batch
+
 end module minpack_pyglue
 
 
-!> lmdif with a Python residual (wrapped by f2py as _minpack.lmdif).
-subroutine minpack_py_lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
-                            mode, factor, fjac, ipvt, qtf, info, nfev)
-    use, intrinsic :: iso_c_binding, only: c_loc
+!> Least squares with Python residuals (and Jacobian, and progress report):
+!> wrapped by f2py as _minpack.lm.
+subroutine minpack_py_lm(fcn, jac, progress, use_jac, nprint, m, n, x, fvec, ftol, xtol, &
+                         gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, &
+                         nfev, njev)
     use minpack_kinds, only: dp
-    use minpack_lm, only: lmdif
-    use minpack_pyglue, only: py_fcn, py_callbacks, call_py_fcn
+    use minpack_pyglue, only: py_fcn, py_jac, py_progress, fit_callbacks, &
+        python_callbacks, run_lm
     implicit none
     procedure(py_fcn) :: fcn
+    procedure(py_jac) :: jac
+    procedure(py_progress) :: progress
+    integer, intent(in) :: use_jac, nprint, m, n, maxfev, mode
+    real(dp), intent(inout) :: x(n), fvec(m), diag(n)
+    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
+    real(dp), intent(out) :: fjac(m, n), qtf(n)
+    integer, intent(out) :: ipvt(n), info, nfev, njev
+
+    type(fit_callbacks), target :: cb
+
+    cb = python_callbacks(fcn, jac)
+    cb%progress => progress
+    call run_lm(cb, use_jac /= 0, nprint, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
+                diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+end subroutine minpack_py_lm
+
+
+!> Least squares with compiled residuals (and Jacobian when jaddr /= 0),
+!> without Python: wrapped by f2py as _minpack.lm_c, which releases the GIL.
+subroutine minpack_c_lm(faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, gtol, maxfev, &
+                        epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
+    use minpack_kinds, only: dp
+    use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_lm
+    implicit none
+    integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
     integer, intent(in) :: m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
     real(dp), intent(out) :: fjac(m, n), qtf(n)
-    integer, intent(out) :: ipvt(n), info, nfev
+    integer, intent(out) :: ipvt(n), info, nfev, njev
 
-    type(py_callbacks), target :: cb
+    type(fit_callbacks), target :: cb
 
-    cb%fcn => fcn
-    call lmdif(call_py_fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, &
-               factor, 0, info, nfev, fjac, m, ipvt, qtf, c_loc(cb))
-end subroutine minpack_py_lmdif
+    cb = compiled_callbacks(faddr, jaddr, uaddr)
+    call run_lm(cb, jaddr /= 0, 0, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+end subroutine minpack_c_lm
 
 
-!> lmder with Python residual and Jacobian (wrapped by f2py as _minpack.lmder).
-subroutine minpack_py_lmder(fcn, jac, m, n, x, fvec, ftol, xtol, gtol, maxfev, diag, &
-                            mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_loc
+!> Least squares with compiled residuals and a Python progress report:
+!> wrapped by f2py as _minpack.lm_c_progress (holds the GIL).
+subroutine minpack_c_lm_progress(progress, faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, &
+                                 gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
+                                 info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
     use minpack_kinds, only: dp
-    use minpack_lm, only: lmder
-    use minpack_pyglue, only: py_fcn, py_jac, py_callbacks, call_py_fcn_jac
+    use minpack_pyglue, only: py_progress, fit_callbacks, compiled_callbacks, run_lm
     implicit none
-    procedure(py_fcn) :: fcn
-    procedure(py_jac) :: jac
+    procedure(py_progress) :: progress
+    integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
     integer, intent(in) :: m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
-    real(dp), intent(in) :: ftol, xtol, gtol, factor
+    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
     real(dp), intent(out) :: fjac(m, n), qtf(n)
     integer, intent(out) :: ipvt(n), info, nfev, njev
 
-    type(py_callbacks), target :: cb
+    type(fit_callbacks), target :: cb
 
-    cb%fcn => fcn
-    cb%jac => jac
-    call lmder(call_py_fcn_jac, m, n, x, fvec, fjac, m, ftol, xtol, gtol, maxfev, diag, &
-               mode, factor, 0, info, nfev, njev, ipvt, qtf, c_loc(cb))
-end subroutine minpack_py_lmder
+    cb = compiled_callbacks(faddr, jaddr, uaddr)
+    cb%progress => progress
+    call run_lm(cb, jaddr /= 0, 1, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+end subroutine minpack_c_lm_progress
 
 
-!> hybrd with a Python function (wrapped by f2py as _minpack.hybrd).
-subroutine minpack_py_hybrd(fcn, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
-                            factor, fjac, r, qtf, info, nfev)
-    use, intrinsic :: iso_c_binding, only: c_loc
+!> Many compiled fits: wrapped by f2py as _minpack.lm_c_batch (releases the GIL).
+subroutine minpack_c_lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xtol, gtol, &
+                              maxfev, epsfcn, diag, mode, factor, want_fvec, fvec, &
+                              want_cov, cov, fnorm, ier, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
     use minpack_kinds, only: dp
-    use minpack_hybrid, only: hybrd
-    use minpack_pyglue, only: py_fcn, py_callbacks, call_py_hybrd
+    use minpack_pyglue, only: lm_batch
+    implicit none
+    integer(c_intptr_t), intent(in) :: faddr, jaddr, ubase, ustride
+    integer, intent(in) :: m, n, k, maxfev, mode, want_fvec, want_cov
+    real(dp), intent(inout) :: x(n, k)
+    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor, diag(n)
+    real(dp), intent(inout) :: fvec(*), cov(*)
+    real(dp), intent(out) :: fnorm(k)
+    integer, intent(out) :: ier(k), nfev(k), njev(k)
+
+    call lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xtol, gtol, maxfev, &
+                  epsfcn, diag, mode, factor, want_fvec /= 0, fvec, want_cov /= 0, cov, &
+                  fnorm, ier, nfev, njev)
+end subroutine minpack_c_lm_batch
+
+
+!> Roots with Python functions: wrapped by f2py as _minpack.hybrid.
+subroutine minpack_py_hybrid(fcn, jac, use_jac, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, &
+                             diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+    use minpack_kinds, only: dp
+    use minpack_pyglue, only: py_fcn, py_jac, fit_callbacks, python_callbacks, run_hybrid
     implicit none
     procedure(py_fcn) :: fcn
+    procedure(py_jac) :: jac
+    integer, intent(in) :: use_jac, n, maxfev, ml, mu, mode
+    real(dp), intent(inout) :: x(n), fvec(n), diag(n)
+    real(dp), intent(in) :: xtol, epsfcn, factor
+    real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
+    integer, intent(out) :: info, nfev, njev
+
+    type(fit_callbacks), target :: cb
+
+    cb = python_callbacks(fcn, jac)
+    call run_hybrid(cb, use_jac /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
+                    factor, fjac, r, qtf, info, nfev, njev)
+end subroutine minpack_py_hybrid
+
+
+!> Roots with compiled functions: wrapped by f2py as _minpack.hybrid_c
+!> (releases the GIL).
+subroutine minpack_c_hybrid(faddr, jaddr, uaddr, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, &
+                            diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
+    use minpack_kinds, only: dp
+    use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_hybrid
+    implicit none
+    integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
     integer, intent(in) :: n, maxfev, ml, mu, mode
     real(dp), intent(inout) :: x(n), fvec(n), diag(n)
     real(dp), intent(in) :: xtol, epsfcn, factor
     real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
-    integer, intent(out) :: info, nfev
-
-    type(py_callbacks), target :: cb
-
-    cb%fcn => fcn
-    call hybrd(call_py_hybrd, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, factor, &
-               0, info, nfev, fjac, n, r, size(r), qtf, c_loc(cb))
-end subroutine minpack_py_hybrd
-
-
-!> hybrj with Python function and Jacobian (wrapped by f2py as _minpack.hybrj).
-subroutine minpack_py_hybrj(fcn, jac, n, x, fvec, xtol, maxfev, diag, mode, factor, &
-                            fjac, r, qtf, info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_loc
-    use minpack_kinds, only: dp
-    use minpack_hybrid, only: hybrj
-    use minpack_pyglue, only: py_fcn, py_jac, py_callbacks, call_py_hybrj
-    implicit none
-    procedure(py_fcn) :: fcn
-    procedure(py_jac) :: jac
-    integer, intent(in) :: n, maxfev, mode
-    real(dp), intent(inout) :: x(n), fvec(n), diag(n)
-    real(dp), intent(in) :: xtol, factor
-    real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
     integer, intent(out) :: info, nfev, njev
 
-    type(py_callbacks), target :: cb
+    type(fit_callbacks), target :: cb
 
-    cb%fcn => fcn
-    cb%jac => jac
-    call hybrj(call_py_hybrj, n, x, fvec, fjac, n, xtol, maxfev, diag, mode, factor, 0, &
-               info, nfev, njev, r, size(r), qtf, c_loc(cb))
-end subroutine minpack_py_hybrj
+    cb = compiled_callbacks(faddr, jaddr, uaddr)
+    call run_hybrid(cb, jaddr /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
+                    factor, fjac, r, qtf, info, nfev, njev)
+end subroutine minpack_c_hybrid
 
 
 !> Covariance from R and ipvt (wrapped by f2py as _minpack.covar).

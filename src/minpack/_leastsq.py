@@ -6,6 +6,7 @@ is reached through the f2py extension ``minpack._minpack``.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -15,17 +16,23 @@ import numpy as np
 from . import _minpack
 from ._callbacks import (
     F64,
+    Iteration,
     as_diag,
     as_start,
     jacobian_callback,
+    never_called,
+    progress_callback,
     residual_array,
     residual_callback,
 )
+from ._compiled import Compiled, as_compiled, user_data_address
 
 __all__ = ["leastsq"]
 
 # ier values that mean success.
 _SUCCESS = (1, 2, 3, 4)
+# ier when the iteration callback raised StopIteration (not a MINPACK value).
+STOPPED = 9
 
 
 def _messages(ftol: float, xtol: float, gtol: float, maxfev: int) -> dict:
@@ -68,6 +75,9 @@ def leastsq(
     epsfcn: float | None = None,
     factor: float = 100,
     diag: Any = None,
+    *,
+    callback: Callable[[Iteration], Any] | None = None,
+    m: int | None = None,
 ) -> tuple:
     """Minimize the sum of squares of a set of equations.
 
@@ -211,51 +221,110 @@ def leastsq(
     n = x.size
     if not isinstance(args, tuple):
         args = (args,)
-
-    # One evaluation at x0: gives M and the output dtype, and is handed to
-    # MINPACK as its first evaluation.
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     errors: list = []
-    out = func(x.copy(), *args)
-    f0 = residual_array(out, None, "func")
-    m = f0.shape[0]
-    if n > m:
-        raise TypeError(f"Improper input: func input vector length N={n} must"
-                        f" not exceed func output vector length M={m}")
-    if epsfcn is None:
-        epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
-    fvec = np.array(f0, dtype=np.float64)
-
+    stopped: list = []
+    progress = (never_called if callback is None
+                else progress_callback(callback, errors, stopped))
+    nprint = 0 if callback is None else 1
+    use_jac = Dfun is not None
+    if maxfev == 0:
+        maxfev = (100 if use_jac else 200) * (n + 1)
     mode, diag_arr = as_diag(diag, n)
-    fcn = residual_callback(func, args, m, errors)
-    if Dfun is None:
-        if maxfev == 0:
-            maxfev = 200 * (n + 1)
-        x, fvec, _, fjac, ipvt, qtf, info, nfev = _minpack.lmdif(
-            fcn, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag_arr, mode, factor)
-        infodict = {"fvec": fvec, "nfev": nfev}
+
+    compiled = as_compiled(func, "func")
+    compiled_jac = as_compiled(Dfun, "Dfun")
+    if compiled is None and compiled_jac is None:
+        # One evaluation at x0: gives M and the output dtype, and is handed to
+        # MINPACK as its first evaluation.
+        f0 = residual_array(func(x.copy(), *args), None, "func")
+        m = _check_m(m, f0.shape[0], n)
+        if epsfcn is None:
+            epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
+        fcn = residual_callback(func, args, m, errors)
+        jac = (never_called if Dfun is None else
+               jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors))
+        out = _minpack.lm(fcn, jac, progress, int(use_jac), nprint, x,
+                          np.array(f0, dtype=np.float64), ftol, xtol, gtol, maxfev,
+                          epsfcn, diag_arr, mode, factor)
     else:
-        if maxfev == 0:
-            maxfev = 100 * (n + 1)
-        jac = jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors)
-        x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = _minpack.lmder(
-            fcn, jac, x, fvec, ftol, xtol, gtol, maxfev, diag_arr, mode, factor)
-        infodict = {"fvec": fvec, "nfev": nfev, "njev": njev}
+        m = _check_compiled(compiled, compiled_jac, Dfun, col_deriv, m, n)
+        uaddr = user_data_address(args, compiled)
+        jaddr = 0 if compiled_jac is None else compiled_jac.address
+        if epsfcn is None:
+            epsfcn = np.finfo(F64).eps
+        fargs = (compiled.address, jaddr, uaddr, x, np.zeros(m), ftol, xtol, gtol,
+                 maxfev, epsfcn, diag_arr, mode, factor)
+        if callback is None:
+            out = _minpack.lm_c(*fargs)
+        else:
+            out = _minpack.lm_c_progress(progress, *fargs)
+    x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
 
     messages = _messages(ftol, xtol, gtol, maxfev)
+    if info < 0:
+        info = STOPPED if stopped else info
+        messages[info] = _stop_message(info, stopped)
     if full_output:
         cov_x = None
         if info in _SUCCESS:
             cov, cinfo = _minpack.covar(fjac, ipvt)
             if cinfo == 0:
                 cov_x = cov
+        infodict = {"fvec": fvec, "nfev": nfev}
+        if use_jac:
+            infodict["njev"] = njev
         infodict["fjac"] = fjac.T
         infodict["ipvt"] = ipvt - 1
         infodict["qtf"] = qtf
         return (x, cov_x, infodict, messages[info][0], info)
     if info in (5, 6, 7, 8):
         warnings.warn(messages[info][0], RuntimeWarning, stacklevel=2)
-    elif info == 0:
+    elif info == 0 or info < 0:
         raise messages[info][1](messages[info][0])
     return x, info
+
+
+def _check_m(m: int | None, found: int, n: int) -> int:
+    """The number of residuals: as found, which a given `m` must agree with."""
+    if m is not None and m != found:
+        raise ValueError(f"m={m} was given, but func returned {found} residuals")
+    if n > found:
+        raise TypeError(f"Improper input: func input vector length N={n} must"
+                        f" not exceed func output vector length M={found}")
+    return found
+
+
+def _check_compiled(compiled: Compiled | None, compiled_jac: Compiled | None,
+                    Dfun: Any, col_deriv: bool, m: int | None, n: int) -> int:
+    """Check a compiled func/Dfun pair and return the number of residuals."""
+    if compiled is None:
+        raise TypeError("Dfun is a compiled function but func is not: give a "
+                        "compiled func too, or a Python Dfun")
+    if Dfun is not None and compiled_jac is None:
+        raise TypeError("func is a compiled function but Dfun is a Python "
+                        "callable: give a compiled Dfun too, or Dfun=None")
+    if col_deriv:
+        raise ValueError("col_deriv does not apply to a compiled Dfun: it always "
+                         "fills fjac column by column (Fortran order)")
+    if m is None:
+        raise TypeError(
+            "m (the number of residuals) is required with a compiled func: a C "
+            "function cannot be asked how many residuals it writes")
+    m = operator.index(m)
+    if n > m:
+        raise TypeError(f"Improper input: func input vector length N={n} must"
+                        f" not exceed func output vector length M={m}")
+    return m
+
+
+def _stop_message(info: int, stopped: list) -> list:
+    """Message and exception for a fit stopped by a callback."""
+    if info == STOPPED:
+        return [f"Stopped by the callback (StopIteration) at iteration "
+                f"{stopped[0]}.", None]
+    return [f"The compiled func or Dfun returned a non-zero status; the fit was "
+            f"stopped (ier = -|status| = {info}).", RuntimeError]
