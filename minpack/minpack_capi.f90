@@ -13,12 +13,16 @@ module minpack_capi
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, covar
     use minpack_lm, only: lmdif, lmder
+    use minpack_lmrows, only: lmstr
+    use minpack_derivcheck, only: chkder
     implicit none
     private
 
     public :: minpack_func, minpack_jac
     public :: minpack_lmdif, minpack_lmder, minpack_lmdif1, minpack_lmder1
     public :: minpack_enorm, minpack_covar
+    public :: minpack_fjrow
+    public :: minpack_lmstr, minpack_lmstr1, minpack_chkder
 
     abstract interface
         !> int func(int m, int n, const double *x, double *fvec, void *user_data)
@@ -45,6 +49,20 @@ module minpack_capi
             type(c_ptr), intent(in), value :: udata
             integer(c_int) :: status
         end function minpack_jac
+
+        !> int fjrow(int m, int n, const double *x, double *fjrow, int row, void *user_data):
+        !> row `row` of the Jacobian, 0-based (0 <= row < m), into fjrow[0..n-1]
+        function minpack_fjrow(m, n, x, fjrow, row, udata) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m
+            integer(c_int), intent(in), value :: n
+            real(c_double), intent(in) :: x(n)
+            real(c_double), intent(inout) :: fjrow(n)
+            integer(c_int), intent(in), value :: row
+            type(c_ptr), intent(in), value :: udata
+            integer(c_int) :: status
+        end function minpack_fjrow
     end interface
 
     !> What the adapters need: the C callbacks and the caller's user data.
@@ -216,5 +234,85 @@ contains
             iflag = status
         end if
     end subroutine stop_on
+
+    !> info = minpack_lmstr(func, fjrow, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol,
+    !>                      maxfev, diag, mode, factor, nfev, njev, ipvt, qtf, user_data):
+    !> lmstr with a residual function and a Jacobian-row function (row 0-based);
+    !> fjac is n by n (ldfjac >= n).
+    recursive function minpack_lmstr(func, fjrow, m, n, x, fvec, fjac, ldfjac, ftol, xtol, &
+                                     gtol, maxfev, diag, mode, factor, nfev, njev, ipvt, &
+                                     qtf, udata) result(info) bind(c, name="minpack_lmstr")
+        type(c_funptr), intent(in), value :: func, fjrow
+        integer(c_int), intent(in), value :: m, n, ldfjac, maxfev, mode
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n), qtf(n)
+        real(c_double), intent(in), value :: ftol, xtol, gtol, factor
+        integer(c_int), intent(out) :: nfev, njev, ipvt(n)
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, fjrow, udata)
+        call lmstr(call_func_fjrow, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
+                   diag, mode, factor, 0, info, nfev, njev, ipvt, qtf, c_loc(cb))
+    end function minpack_lmstr
+
+    !> info = minpack_lmstr1(func, fjrow, m, n, x, fvec, fjac, ldfjac, tol, ipvt, nfev,
+    !>                       njev, user_data): MINPACK-1's lmstr1 settings.
+    recursive function minpack_lmstr1(func, fjrow, m, n, x, fvec, fjac, ldfjac, tol, ipvt, &
+                                      nfev, njev, udata) result(info) &
+            bind(c, name="minpack_lmstr1")
+        type(c_funptr), intent(in), value :: func, fjrow
+        integer(c_int), intent(in), value :: m, n, ldfjac
+        real(c_double), intent(inout) :: x(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n)
+        real(c_double), intent(in), value :: tol
+        integer(c_int), intent(out) :: ipvt(n), nfev, njev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        real(dp) :: diag(n), qtf(n)
+
+        info = minpack_lmstr(func, fjrow, m, n, x, fvec, fjac, ldfjac, tol, tol, 0.0_dp, &
+                             100 * (n + 1), diag, 1, 100.0_dp, nfev, njev, ipvt, qtf, udata)
+        if (info == 8) info = 4
+    end function minpack_lmstr1
+
+    !> void minpack_chkder(int m, int n, const double *x, const double *fvec,
+    !>                     const double *fjac, int ldfjac, double *xp,
+    !>                     const double *fvecp, int mode, double *err):
+    !> MINPACK-1's chkder; mode 1 sets xp, mode 2 sets err.
+    pure subroutine minpack_chkder(m, n, x, fvec, fjac, ldfjac, xp, fvecp, mode, err) &
+            bind(c, name="minpack_chkder")
+        integer(c_int), intent(in), value :: m, n, ldfjac, mode
+        real(c_double), intent(in) :: x(n), fvec(m), fjac(ldfjac, n), fvecp(m)
+        real(c_double), intent(inout) :: xp(n), err(m)
+
+        call chkder(m, n, x, fvec, fjac, ldfjac, xp, fvecp, mode, err)
+    end subroutine minpack_chkder
+
+    !> lmstr callback that forwards to the C residual function (iflag 1) or
+    !> Jacobian-row function (iflag = row + 2, row 0-based; cb%jac holds it).
+    recursive subroutine call_func_fjrow(m, n, x, fvec, fjrow, iflag, udata)
+        integer, intent(in) :: m, n
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(m), fjrow(n)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        type(c_callbacks), pointer :: cb
+        procedure(minpack_func), pointer :: func
+        procedure(minpack_fjrow), pointer :: row
+
+        call c_f_pointer(udata, cb)
+        if (iflag == 1) then
+            call c_f_procpointer(cb%func, func)
+            call stop_on(func(m, n, x, fvec, cb%udata), iflag)
+        else if (iflag >= 2) then
+            call c_f_procpointer(cb%jac, row)
+            call stop_on(row(m, n, x, fjrow, iflag - 2, cb%udata), iflag)
+        end if
+    end subroutine call_func_fjrow
 
 end module minpack_capi

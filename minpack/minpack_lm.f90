@@ -12,6 +12,11 @@
 !> - when a callback stops the finite-difference Jacobian, x is restored
 !>   (MINPACK-1 left one component perturbed).
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
+!>
+!> The iteration itself (`lm_core`) is shared with lmstr (module
+!> minpack_lmrows), which plugs in its own Jacobian stage through `lm_qr_stage`;
+!> `lm_core`, `lm_qr_stage` and `qr_qtb` are public for that purpose only and
+!> are not re-exported by the umbrella module `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
     use minpack_kinds, only: dp, epsmch
@@ -21,6 +26,7 @@ module minpack_lm
 
     public :: lmdif_fcn, lmder_fcn
     public :: fdjac2, lmdif, lmder, lmdif1, lmder1
+    public :: lm_core, lm_qr_stage, qr_qtb  ! library-internal (see above)
 
     abstract interface
         !> Residual callback of lmdif.
@@ -64,6 +70,42 @@ module minpack_lm
             type(c_ptr), intent(in), value :: udata
                 !! the caller's user data
         end subroutine lmder_fcn
+
+        !> Jacobian stage of a driver built on lm_core other than lmdif and
+        !> lmder (lmstr): from the Jacobian at x, leave R of J P = Q R in the
+        !> upper triangle of r (diagonal included), P in ipvt, the column norms
+        !> of J in acnorm and the first n components of Q^T fvec in qtf.
+        subroutine lm_qr_stage(m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
+                               iflag, udata)
+            import :: dp, c_ptr
+            implicit none
+            integer, intent(in) :: m
+                !! number of residuals
+            integer, intent(in) :: n
+                !! number of variables
+            real(dp), intent(in) :: x(n)
+                !! the current point
+            real(dp), intent(inout) :: fvec(m)
+                !! residuals at x (to be kept)
+            integer, intent(in) :: ldr
+                !! leading dimension of r, at least n
+            real(dp), intent(inout) :: r(ldr, n)
+                !! out: R in rows and columns 1..n
+            integer, intent(out) :: ipvt(n)
+                !! the permutation P
+            real(dp), intent(out) :: acnorm(n)
+                !! Euclidean norms of the columns of J
+            real(dp), intent(out) :: qtf(n)
+                !! first n components of Q^T fvec
+            real(dp), intent(out) :: wa1(n)
+                !! work array
+            real(dp), intent(out) :: wa2(n)
+                !! work array
+            integer, intent(inout) :: iflag
+                !! negative on return if a callback asked to stop
+            type(c_ptr), intent(in), value :: udata
+                !! lm_core's udata, passed unchanged
+        end subroutine lm_qr_stage
     end interface
 
     real(dp), parameter :: zero = 0.0_dp, one = 1.0_dp
@@ -305,6 +347,44 @@ contains
         if (info == 8) info = 4
     end subroutine lmder1
 
+    !> Overwrite b (length m) by Q^T b, where qrfac left the Householder
+    !> vectors of Q in the lower trapezoid of a and R's diagonal in rdiag, and
+    !> put rdiag on the diagonal of a, so that a's upper triangle is R.
+    !>
+    !> The step after qrfac in MINPACK-1's lmdif/lmder (on fvec) and lmstr (on
+    !> qtf, when R is refactored).
+    pure subroutine qr_qtb(m, n, a, lda, rdiag, b)
+        integer, intent(in) :: m
+            !! number of rows of a
+        integer, intent(in) :: n
+            !! number of columns of a
+        integer, intent(in) :: lda
+            !! leading dimension of a
+        real(dp), intent(inout) :: a(lda, n)
+            !! qrfac's output; on exit its diagonal is rdiag
+        real(dp), intent(in) :: rdiag(n)
+            !! qrfac's rdiag
+        real(dp), intent(inout) :: b(m)
+            !! in: b; out: Q^T b
+
+        integer :: i, j
+        real(dp) :: s, temp
+
+        do j = 1, n
+            if (a(j, j) /= zero) then
+                s = zero
+                do i = j, m
+                    s = s + a(i, j) * b(i)
+                end do
+                temp = -s / a(j, j)
+                do i = j, m
+                    b(i) = b(i) + a(i, j) * temp
+                end do
+            end if
+            a(j, j) = rdiag(j)
+        end do
+    end subroutine qr_qtb
+
     !> The user data to hand to callbacks: the argument if present, else NULL.
     pure function user_data(udata) result(p)
         type(c_ptr), intent(in), optional :: udata
@@ -314,11 +394,18 @@ contains
         if (present(udata)) p = udata
     end function user_data
 
-    !> The Levenberg-Marquardt iteration shared by lmdif and lmder; exactly one
-    !> of fdif (difference Jacobian) and fder (user Jacobian) is present.
+    !> The Levenberg-Marquardt iteration shared by lmdif, lmder and lmstr
+    !> (MINPACK-1 user guide, chapter 2; Moré 1978); arguments as in lmdif.
+    !>
+    !> Exactly one of fdif and fder is present. With fder, the Jacobian comes
+    !> from fder (lmder). With fdif alone, it is a forward difference (lmdif).
+    !> With fdif and fqr, fdif only evaluates residuals (iflag 1) and reports
+    !> progress (iflag 0), and fqr is the whole Jacobian and QR stage (lmstr:
+    !> progress is then reported before the Jacobian, as in MINPACK-1, and fjac
+    !> need only have n rows). Everything else is the same for all three.
     recursive subroutine lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
                                  epsfcn, diag, mode, factor, nprint, info, nfev, njev, &
-                                 ipvt, qtf, udata, fdif, fder)
+                                 ipvt, qtf, udata, fdif, fder, fqr)
         integer, intent(in) :: m, n, ldfjac, maxfev, mode, nprint
         real(dp), intent(inout) :: x(n), fvec(m), diag(n)
         real(dp), intent(out) :: fjac(ldfjac, n), qtf(n)
@@ -327,9 +414,11 @@ contains
         type(c_ptr), intent(in), value :: udata
         procedure(lmdif_fcn), optional :: fdif
         procedure(lmder_fcn), optional :: fder
+        procedure(lm_qr_stage), optional :: fqr
+            !! Jacobian and QR stage replacing fdjac2/fder and qrfac (lmstr)
 
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
-        integer :: i, iflag, iter, j, l
+        integer :: i, iflag, iter, j, l, ldmin
         real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pnorm, prered, &
                     ratio, s, temp, temp1, temp2, xnorm
 
@@ -342,7 +431,9 @@ contains
 
         main: block
             ! check the input
-            if (n <= 0 .or. m < n .or. ldfjac < m .or. ftol < zero .or. xtol < zero &
+            ldmin = m
+            if (present(fqr)) ldmin = n
+            if (n <= 0 .or. m < n .or. ldfjac < ldmin .or. ftol < zero .or. xtol < zero &
                 .or. gtol < zero .or. maxfev <= 0 .or. factor <= zero) exit main
             if (mode == 2) then
                 do j = 1, n
@@ -361,25 +452,34 @@ contains
             par = zero
             iter = 1
             outer: do
-                ! Jacobian
-                iflag = 2
-                if (present(fdif)) then
-                    call fdjac2(fdif, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa4, udata)
-                    nfev = nfev + n
-                else
-                    call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
-                    njev = njev + 1
-                end if
-                if (iflag < 0) exit main
-
-                if (nprint > 0) then
-                    iflag = 0
-                    if (mod(iter - 1, nprint) == 0) call report()
+                if (present(fqr)) then
+                    ! progress report, then the Jacobian folded into R and qtf
+                    call progress()
                     if (iflag < 0) exit main
-                end if
+                    iflag = 2
+                    call fqr(m, n, x, fvec, fjac, ldfjac, ipvt, wa2, qtf, wa1, wa3, iflag, &
+                             udata)
+                    if (iflag < 0) exit main
+                    njev = njev + 1
+                else
+                    ! Jacobian
+                    iflag = 2
+                    if (present(fdif)) then
+                        call fdjac2(fdif, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa4, &
+                                    udata)
+                        nfev = nfev + n
+                    else
+                        call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+                        njev = njev + 1
+                    end if
+                    if (iflag < 0) exit main
 
-                ! QR factorisation of the Jacobian
-                call qrfac(m, n, fjac, ldfjac, .true., ipvt, wa1, wa2, wa3)
+                    call progress()
+                    if (iflag < 0) exit main
+
+                    ! QR factorisation of the Jacobian
+                    call qrfac(m, n, fjac, ldfjac, .true., ipvt, wa1, wa2, wa3)
+                end if
 
                 ! on the first iteration, scale and set the initial step bound
                 if (iter == 1) then
@@ -397,24 +497,16 @@ contains
                     if (delta == zero) delta = factor
                 end if
 
-                ! Q^T fvec; its first n components go to qtf
-                do i = 1, m
-                    wa4(i) = fvec(i)
-                end do
-                do j = 1, n
-                    if (fjac(j, j) /= zero) then
-                        s = zero
-                        do i = j, m
-                            s = s + fjac(i, j) * wa4(i)
-                        end do
-                        temp = -s / fjac(j, j)
-                        do i = j, m
-                            wa4(i) = wa4(i) + fjac(i, j) * temp
-                        end do
-                    end if
-                    fjac(j, j) = wa1(j)
-                    qtf(j) = wa4(j)
-                end do
+                ! Q^T fvec; its first n components go to qtf (fqr has done this)
+                if (.not. present(fqr)) then
+                    do i = 1, m
+                        wa4(i) = fvec(i)
+                    end do
+                    call qr_qtb(m, n, fjac, ldfjac, wa1, wa4)
+                    do j = 1, n
+                        qtf(j) = wa4(j)
+                    end do
+                end if
 
                 ! norm of the scaled gradient
                 gnorm = zero
@@ -542,6 +634,14 @@ contains
                 call fder(m, n, xx, f, fjac, ldfjac, iflag, udata)
             end if
         end subroutine evaluate
+
+        !> Every nprint iterations (if nprint > 0): report with iflag = 0.
+        subroutine progress()
+            if (nprint > 0) then
+                iflag = 0
+                if (mod(iter - 1, nprint) == 0) call report()
+            end if
+        end subroutine progress
 
         !> Progress hook: the callback with iflag = 0.
         subroutine report()

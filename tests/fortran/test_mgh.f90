@@ -6,7 +6,7 @@ module mgh_callbacks
     implicit none
     private
 
-    public :: eval_counter, fcn_lmder, fcn_lmdif
+    public :: eval_counter, fcn_lmder, fcn_lmdif, fcn_lmstr
 
     !> Problem selector and call counters of one solver run.
     type :: eval_counter
@@ -18,6 +18,8 @@ module mgh_callbacks
             !! calls with iflag = 2 (Jacobian, or a difference column in lmdif)
         integer :: nother = 0
             !! calls with any other iflag (progress hook)
+        real(dp), allocatable :: jac(:, :)
+            !! lmstr: the Jacobian of the latest iflag = 2 call, m by n
     end type eval_counter
 
 contains
@@ -87,17 +89,53 @@ contains
         end select
     end subroutine fcn_lmdif
 
+    !> `lmstr_fcn` callback: residuals for iflag = 1, row iflag - 1 of the Jacobian
+    !> for iflag >= 2. As MINPACK-1's lmstr test driver, the whole Jacobian is
+    !> computed (and counted) at iflag = 2 and the rows are taken from it.
+    subroutine fcn_lmstr(m, n, x, fvec, fjrow, iflag, udata)
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(in) :: x(n)
+            !! point at which to evaluate
+        real(dp), intent(inout) :: fvec(m)
+            !! residuals (iflag = 1)
+        real(dp), intent(inout) :: fjrow(n)
+            !! row iflag - 1 of the Jacobian (iflag >= 2)
+        integer, intent(inout) :: iflag
+            !! what to compute; left unchanged
+        type(c_ptr), intent(in), value :: udata
+            !! points to an `eval_counter` whose `jac` is m by n
+
+        type(eval_counter), pointer :: counter
+
+        call c_f_pointer(udata, counter)
+        select case (iflag)
+        case (1)
+            counter%ncall1 = counter%ncall1 + 1
+            call mgh_residual(counter%nprob, m, n, x, fvec)
+        case (2:)
+            if (iflag == 2) then
+                counter%ncall2 = counter%ncall2 + 1
+                call mgh_jacobian(counter%nprob, m, n, x, counter%jac, m)
+            end if
+            fjrow = counter%jac(iflag - 1, :)
+        case default
+            counter%nother = counter%nother + 1
+        end select
+    end subroutine fcn_lmstr
+
 end module mgh_callbacks
 
 
 !> Runs the 53 cases of MINPACK-1's least-squares test drivers (Moré, Garbow &
-!> Hillstrom problems, starts at factor 1, 10, 100) through our lmder1 and lmdif1
+!> Hillstrom problems, starts at factor 1, 10, 100) through our lmder1, lmdif1 and lmstr1
 !> with the drivers' settings, and compares with the original driver output.
 !>
 !> Usage: test_mgh REFERENCE_TABLE [SOLVER ...]
 !>   REFERENCE_TABLE  tests/fortran/mgh_reference.txt (see make_reference.py)
-!>   SOLVER           lmder, lmdif or lmstr; default: all three (lmstr is
-!>                    skipped with a note until the library provides it)
+!>   SOLVER           lmder, lmdif or lmstr; default: all three
 !>
 !> Gate: where the reference converged (info 1-4) and all reference runs agree on
 !> info, we must converge too, with the same final residual norm to 1e-6 relative
@@ -106,9 +144,9 @@ end module mgh_callbacks
 !> reported, not gated. Exits through `error stop 1` if any check fails.
 program test_mgh
     use, intrinsic :: iso_c_binding, only: c_loc
-    use minpack, only: lmder1, lmdif1
+    use minpack, only: lmder1, lmdif1, lmstr1
     use mgh_problems, only: dp, mgh_name, mgh_size_ok, mgh_start, mgh_residual
-    use mgh_callbacks, only: eval_counter, fcn_lmder, fcn_lmdif
+    use mgh_callbacks, only: eval_counter, fcn_lmder, fcn_lmdif, fcn_lmstr
     implicit none
 
     !> One row of the reference table.
@@ -147,8 +185,7 @@ program test_mgh
     allocate (character(len=arglen) :: ref_path)
     call get_command_argument(1, ref_path)
 
-    ! Solvers to test: the arguments after the table, or all of them; a solver the
-    ! library does not provide yet (lmstr) is skipped with a note.
+    ! Solvers to test: the arguments after the table, or all of them.
     nsolvers = command_argument_count() - 1
     if (nsolvers > 0) then
         allocate (solvers(nsolvers))
@@ -191,14 +228,6 @@ contains
 
         solver_known = any(all_solvers == solver)
     end function solver_known
-
-    !> Whether the library provides `solver` (and this program can drive it).
-    logical function solver_available(solver)
-        character(len=*), intent(in) :: solver
-
-        ! lmstr: add it here, add a callback to mgh_callbacks and a branch to run_case
-        solver_available = solver == 'lmder' .or. solver == 'lmdif'
-    end function solver_available
 
     !> Read all data rows of the reference table (comment lines start with '#').
     subroutine read_reference(path, refs)
@@ -273,11 +302,6 @@ contains
 
         ncases = count(refs%solver == solver)
         write (*, '(/, a)') repeat('=', 78)
-        if (.not. solver_available(solver)) then
-            write (*, '(a, i0, a)') solver//': not provided by the library yet; its ', &
-                ncases, ' reference cases are skipped'
-            return
-        end if
         if (ncases == 0) then
             write (*, '(a)') solver//': FAIL: no reference rows for this solver'
             nfailed = nfailed + 1
@@ -432,6 +456,12 @@ contains
             call lmdif1(fcn_lmdif, r%m, r%n, x, fvec, tol, res%info, c_loc(counter))
             res%nfev = counter%ncall1
             res%njev = counter%ncall2/r%n  ! as the driver: difference columns / n
+        case ('lmstr')
+            allocate (fjac(r%n, r%n), ipvt(r%n), counter%jac(r%m, r%n))
+            call lmstr1(fcn_lmstr, r%m, r%n, x, fvec, fjac, r%n, tol, res%info, ipvt, &
+                        c_loc(counter))
+            res%nfev = counter%ncall1
+            res%njev = counter%ncall2
         end select
 
         call mgh_residual(r%nprob, r%m, r%n, x, fvec)
