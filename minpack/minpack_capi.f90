@@ -19,6 +19,7 @@ module minpack_capi
     private
 
     public :: minpack_func, minpack_jac
+    public :: c_callbacks, call_func, call_func_jac
     public :: minpack_lmdif, minpack_lmder, minpack_lmdif1, minpack_lmder1
     public :: minpack_enorm, minpack_covar
     public :: minpack_fjrow

@@ -1,12 +1,24 @@
 """minpack: MINPACK's solvers in our own Fortran, behind SciPy's API.
 
-``from minpack import leastsq, fsolve`` are drop-ins for
-``scipy.optimize.leastsq`` and ``scipy.optimize.fsolve``.
+``from minpack import leastsq, curve_fit, fsolve`` are drop-ins for their
+``scipy.optimize`` namesakes. Beyond SciPy: compiled residuals (numba, ctypes,
+cffi, ``LowLevelCallable``) that run without the GIL, `leastsq_batch` for many
+fits on all cores, and an iteration `callback` on every path.
 """
 
+from ._batch import BatchResult, leastsq_batch
+from ._callbacks import Iteration
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._leastsq import leastsq
 
-__all__ = ["OptimizeWarning", "curve_fit", "fsolve", "leastsq"]
+__all__ = [
+    "BatchResult",
+    "Iteration",
+    "OptimizeWarning",
+    "curve_fit",
+    "fsolve",
+    "leastsq",
+    "leastsq_batch",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,350 @@
+"""``leastsq_batch``: many independent least-squares fits in one call.
+
+With compiled residuals (see ``_compiled.py``) the fits run in Fortran
+(``minpack_c_lm_batch`` in ``_glue.f90``) on several threads with the GIL
+released; Python callables are accepted too and fitted one after another.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _minpack
+from ._callbacks import Iteration, as_diag
+from ._compiled import as_compiled
+from ._leastsq import STOPPED, leastsq
+
+__all__ = ["BatchResult", "leastsq_batch"]
+
+# A chunk of problems should take about this long: long enough that thread
+# hand-offs cost nothing, short enough that Ctrl-C is answered promptly.
+_CHUNK_SECONDS = (0.005, 0.03)
+
+
+class BatchResult:
+    """Results of `leastsq_batch`, one row per problem.
+
+    Attributes
+    ----------
+    x : ndarray, shape (K, n)
+        The solutions (or last iterates).
+    ier : ndarray of int32, shape (K,)
+        ``leastsq``'s `ier` for each problem: 1-4 success, 5-8 failure,
+        0 improper input, 9 stopped by the callback, negative: the compiled
+        function returned a non-zero status (``-|status|``).
+    nfev : ndarray of int32, shape (K,)
+        Residual evaluations per problem.
+    njev : ndarray of int32, shape (K,)
+        Jacobian evaluations per problem (0 without `Dfun`).
+    fnorm : ndarray, shape (K,)
+        The 2-norm of the final residuals.
+    cov_x : ndarray, shape (K, n, n)
+        With ``full_output``: ``leastsq``'s `cov_x` per problem, NaN where
+        ``leastsq`` gives None.
+    fvec : ndarray, shape (K, m)
+        With ``full_output``: the final residuals.
+    """
+
+    def __init__(self, x: np.ndarray, ier: np.ndarray, nfev: np.ndarray,
+                 njev: np.ndarray, fnorm: np.ndarray, cov_x: np.ndarray | None,
+                 fvec: np.ndarray | None) -> None:
+        self.x = x
+        self.ier = ier
+        self.nfev = nfev
+        self.njev = njev
+        self.fnorm = fnorm
+        self.cov_x = cov_x
+        self.fvec = fvec
+
+    @property
+    def success(self) -> np.ndarray:
+        """Boolean array: which fits converged (ier 1-4)."""
+        return (self.ier >= 1) & (self.ier <= 4)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __repr__(self) -> str:
+        k, n = self.x.shape
+        return (f"BatchResult(K={k}, n={n}, converged={int(self.success.sum())}, "
+                f"full_output={self.cov_x is not None})")
+
+
+def _as_batch_start(x0: Any) -> np.ndarray:
+    x = np.array(x0, dtype=np.float64, order="C", copy=True)
+    if x.ndim != 2:
+        raise ValueError(
+            f"x0 must have shape (K, n): one starting point per problem; got an "
+            f"array of shape {np.shape(x0)}")
+    return x
+
+
+def _as_batch_args(args: Any, K: int) -> np.ndarray | None:
+    if args is None:
+        return None
+    if not isinstance(args, np.ndarray):
+        raise TypeError(
+            "args must be None or a numpy array of shape (K, ...) whose row k is "
+            f"problem k's data; got {type(args).__name__}")
+    if args.ndim == 0 or args.shape[0] != K:
+        raise ValueError(
+            f"args must have one row per problem (shape ({K}, ...)); got shape "
+            f"{args.shape}")
+    return np.ascontiguousarray(args)
+
+
+def leastsq_batch(
+    func: Any,
+    x0: Any,
+    args: Any = None,
+    Dfun: Any = None,
+    *,
+    m: int | None = None,
+    ftol: float = 1.49012e-8,
+    xtol: float = 1.49012e-8,
+    gtol: float = 0.0,
+    maxfev: int = 0,
+    epsfcn: float | None = None,
+    factor: float = 100,
+    diag: Any = None,
+    workers: int | None = None,
+    full_output: bool = False,
+    callback: Callable[[Iteration], Any] | None = None,
+) -> BatchResult:
+    """Fit K independent least-squares problems of the same size in one call.
+
+    Each problem ``k`` is the `leastsq` fit of `func` from ``x0[k]`` with
+    ``args[k]`` as its data; row ``k`` of the result equals what `leastsq`
+    gives for that problem alone. With compiled `func` and `Dfun` the whole
+    batch runs in Fortran on `workers` threads with the GIL released.
+
+    Parameters
+    ----------
+    func : compiled function or callable
+        The residuals. Compiled (numba ``cfunc``, ctypes or cffi function
+        pointer, ``scipy.LowLevelCallable``, ``PyCapsule``) with the C
+        signature ``int func(int m, int n, const double *x, double *fvec,
+        void *user_data)``, where ``user_data`` points at ``args[k]``; or a
+        Python callable ``func(x, args[k])`` (``func(x)`` when `args` is
+        None), run one problem after another.
+    x0 : array_like, shape (K, n)
+        One starting point per problem.
+    args : ndarray, shape (K, ...), optional
+        Per-problem data: row ``k`` (made C-contiguous) is problem ``k``'s.
+    Dfun : compiled function or callable, optional
+        The Jacobian: compiled as ``int jac(int m, int n, const double *x,
+        double *fjac, int ldfjac, void *user_data)`` (column-major), or a
+        Python callable returning shape (m, n). Estimated by forward
+        differences when None.
+    m : int, optional
+        Number of residuals per problem. Required with a compiled `func`.
+    ftol, xtol, gtol, maxfev, epsfcn, factor, diag
+        As in `leastsq`, shared by all problems (`diag` of shape (n,)).
+    workers : int, optional
+        Threads for compiled fits (default: all cores). Python callables
+        always run in the calling thread.
+    full_output : bool, optional
+        Also return `cov_x` (NaN where `leastsq` gives None) and `fvec`.
+    callback : callable, optional
+        Called once per iteration of every fit with an `Iteration` whose
+        ``k`` is the problem index; ``StopIteration`` stops that fit only
+        (its `ier` becomes 9). Makes compiled batches run one problem after
+        another, holding the GIL.
+
+    Returns
+    -------
+    BatchResult
+        ``x`` (K, n), ``ier``, ``nfev``, ``njev``, ``fnorm`` (K,), and with
+        `full_output` ``cov_x`` (K, n, n) and ``fvec`` (K, m).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For inputs of the wrong type or shape (the message says which).
+    KeyboardInterrupt
+        Ctrl-C is honoured between chunks of problems (a few milliseconds
+        each); no thread is left running.
+
+    See Also
+    --------
+    leastsq : one fit.
+
+    Notes
+    -----
+    One bad problem never spoils the others: NaN data, a failure to converge
+    or a compiled function returning non-zero only set that problem's `ier`.
+
+    Examples
+    --------
+    Fit ``y = a exp(-b t)`` to three data sets with a Python residual:
+
+    >>> import numpy as np
+    >>> from minpack import leastsq_batch
+    >>> t = np.linspace(0, 3, 12)
+    >>> data = np.array([a * np.exp(-b * t) for a, b in [(1, 1), (2, .5), (3, 2)]])
+    >>> res = leastsq_batch(lambda p, y: y - p[0] * np.exp(-p[1] * t),
+    ...                     np.ones((3, 2)), args=data)
+    >>> np.round(res.x, 6)
+    array([[1. , 1. ],
+           [2. , 0.5],
+           [3. , 2. ]])
+    >>> res.ier.tolist(), bool(res.success.all())
+    ([2, 2, 2], True)
+    """
+    x = _as_batch_start(x0)
+    K, n = x.shape
+    data = _as_batch_args(args, K)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable; got {type(callback).__name__}")
+    compiled = as_compiled(func, "func")
+    compiled_jac = as_compiled(Dfun, "Dfun")
+    options = dict(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, epsfcn=epsfcn,
+                   factor=factor, diag=diag)
+
+    if compiled is None and compiled_jac is None:
+        if not callable(func):
+            raise TypeError(f"func must be callable or a compiled function; got "
+                            f"{type(func).__name__}")
+        return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
+    if compiled is None or (Dfun is not None and compiled_jac is None):
+        raise TypeError("func and Dfun must both be compiled functions, or both "
+                        "Python callables")
+    if m is None:
+        raise TypeError("m (the number of residuals per problem) is required with "
+                        "a compiled func")
+    m = operator.index(m)
+    if callback is not None:
+        return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
+
+    if maxfev == 0:
+        maxfev = (100 if Dfun is not None else 200) * (n + 1)
+    if epsfcn is None:
+        epsfcn = np.finfo(np.float64).eps
+    mode, diag_arr = as_diag(diag, n)
+    ier = np.zeros(K, dtype=np.int32)
+    nfev = np.zeros(K, dtype=np.int32)
+    njev = np.zeros(K, dtype=np.int32)
+    fnorm = np.zeros(K)
+    fvec = np.zeros((K, m)) if full_output else None
+    cov = np.zeros((K, n, n)) if full_output else None
+    dummy = np.zeros(1)
+    ubase = 0 if data is None else data.ctypes.data
+    ustride = 0 if data is None else data.strides[0]
+    jaddr = 0 if compiled_jac is None else compiled_jac.address
+    if data is None and compiled.user_data is not None:
+        ubase = compiled.user_data
+
+    def run(k0: int, k1: int) -> None:
+        _minpack.lm_c_batch(
+            compiled.address, jaddr, ubase + k0 * ustride, ustride, m, n, k1 - k0,
+            x[k0:k1].reshape(-1), ftol, xtol, gtol, maxfev, epsfcn, diag_arr, mode,
+            factor, int(full_output), dummy if fvec is None else fvec[k0:k1].reshape(-1),
+            int(full_output), dummy if cov is None else cov[k0:k1].reshape(-1),
+            fnorm[k0:k1], ier[k0:k1], nfev[k0:k1], njev[k0:k1])
+
+    _run_in_chunks(run, K, workers)
+    return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec)
+
+
+def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
+                  m: int | None, full_output: bool, callback: Any,
+                  options: dict) -> BatchResult:
+    """The batch as a loop over `leastsq`, in the calling thread."""
+    K, n = x.shape
+    ier = np.zeros(K, dtype=np.int32)
+    nfev = np.zeros(K, dtype=np.int32)
+    njev = np.zeros(K, dtype=np.int32)
+    fnorm = np.zeros(K)
+    fvecs: list = []
+    cov = np.full((K, n, n), np.nan) if full_output else None
+    for k in range(K):
+        kargs = () if data is None else (data[k],)
+        kcallback = None if callback is None else _with_index(callback, k)
+        xk, cov_k, info, _, ier[k] = leastsq(
+            func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
+            callback=kcallback, **options)
+        x[k] = xk
+        nfev[k] = info["nfev"]
+        njev[k] = info.get("njev", 0)
+        fnorm[k] = np.sqrt(np.dot(info["fvec"], info["fvec"]))
+        if full_output:
+            fvecs.append(info["fvec"])
+            if cov_k is not None:
+                cov[k] = cov_k
+    fvec = np.array(fvecs) if full_output else None
+    return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec)
+
+
+def _with_index(callback: Callable[[Iteration], Any], k: int) -> Callable:
+    def indexed(it: Iteration) -> Any:
+        it.k = k
+        return callback(it)
+
+    return indexed
+
+
+def _run_in_chunks(run: Callable[[int, int], None], K: int,
+                   workers: int | None) -> None:
+    """Run problems [0, K) in chunks on `workers` threads.
+
+    Each thread sizes its chunks to take a few milliseconds, so the calling
+    thread can answer Ctrl-C promptly: it then lets running chunks finish,
+    starts no new ones, joins every thread and re-raises.
+    """
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = operator.index(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    lock = threading.Lock()
+    cursor = [0]
+    cancelled = threading.Event()
+    failures: list = []
+
+    def worker() -> None:
+        size = 1
+        while not cancelled.is_set():
+            with lock:
+                k0 = cursor[0]
+                k1 = min(K, k0 + size)
+                cursor[0] = k1
+            if k0 >= K:
+                return
+            t0 = time.perf_counter()
+            try:
+                run(k0, k1)
+            except BaseException as exc:  # reported by the calling thread
+                failures.append(exc)
+                cancelled.set()
+                return
+            elapsed = time.perf_counter() - t0
+            if elapsed < _CHUNK_SECONDS[0]:
+                size *= 2
+            elif elapsed > _CHUNK_SECONDS[1] and size > 1:
+                size //= 2
+
+    if workers == 1 or K <= 1:
+        worker()
+    else:
+        threads = [threading.Thread(target=worker, name=f"minpack-batch-{i}",
+                                    daemon=True) for i in range(min(workers, K))]
+        for t in threads:
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.05)
+        except BaseException:
+            cancelled.set()
+            for t in threads:
+                t.join()
+            raise
+    if failures:
+        raise failures[0]
