@@ -8,6 +8,7 @@ fits on all cores, and an iteration `callback` on every path.
 
 from ._batch import BatchResult, leastsq_batch
 from ._callbacks import Iteration
+from ._chkder import check_jacobian
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._leastsq import leastsq
@@ -16,6 +17,7 @@ __all__ = [
     "BatchResult",
     "Iteration",
     "OptimizeWarning",
+    "check_jacobian",
     "curve_fit",
     "fsolve",
     "leastsq",

@@ -433,6 +433,20 @@ subroutine minpack_c_hybrid(faddr, jaddr, uaddr, n, x, fvec, xtol, maxfev, ml, m
 end subroutine minpack_c_hybrid
 
 
+!> MINPACK's derivative check (wrapped by f2py as _minpack.chkder): mode 1
+!> gives the nearby point xp, mode 2 the per-function measures err.
+subroutine minpack_py_chkder(m, n, x, fvec, fjac, xp, fvecp, mode, err)
+    use minpack_kinds, only: dp
+    use minpack_derivcheck, only: chkder
+    implicit none
+    integer, intent(in) :: m, n, mode
+    real(dp), intent(in) :: x(n), fvec(m), fjac(m, n), fvecp(m)
+    real(dp), intent(inout) :: xp(n), err(m)
+
+    call chkder(m, n, x, fvec, fjac, m, xp, fvecp, mode, err)
+end subroutine minpack_py_chkder
+
+
 !> Covariance from R and ipvt (wrapped by f2py as _minpack.covar).
 subroutine minpack_py_covar(m, n, r, ipvt, cov, info)
     use minpack_kinds, only: dp
