@@ -2,7 +2,7 @@
 module minpack
     use minpack_kinds, only: dp, epsmch, dwarf, giant
     use minpack_linalg, only: enorm, qrfac, qrsolv, lmpar, covar
-    use minpack_lm, only: lmdif_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
+    use minpack_lm, only: lmdif_fcn, lmdif_block_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
     use minpack_lmrows, only: lmstr_fcn, rwupdt, lmstr, lmstr1
     use minpack_derivcheck, only: chkder
     use minpack_hybrid, only: hybrd_fcn, hybrj_fcn, dogleg, fdjac1, qform, r1updt, r1mpyq, &
@@ -12,7 +12,7 @@ module minpack
 
     public :: dp, epsmch, dwarf, giant
     public :: enorm, qrfac, qrsolv, lmpar, covar
-    public :: lmdif_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
+    public :: lmdif_fcn, lmdif_block_fcn, lmder_fcn, fdjac2, lmdif, lmder, lmdif1, lmder1
     public :: lmstr_fcn, rwupdt, lmstr, lmstr1
     public :: chkder
     public :: hybrd_fcn, hybrj_fcn, dogleg, fdjac1, qform, r1updt, r1mpyq

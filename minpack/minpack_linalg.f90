@@ -23,10 +23,12 @@ contains
     !>
     !> MINPACK-1 `enorm`: components are split into small, intermediate and
     !> large magnitudes; small and large ones are accumulated scaled by the
-    !> largest component of their class. Difference from MINPACK-1: the class
-    !> limits are sqrt(tiny) and sqrt(huge)/n from the intrinsics rather than
-    !> the hard-coded constants of 1980, so only the treatment of components
-    !> outside [1.5e-154, 1.3e154/n] changes, and only by rounding.
+    !> largest component of their class. The class limits rdwarf and
+    !> rgiant / n are MINPACK-1's own (about 2**(-64.5) and 2**63.5): they are
+    !> part of the algorithm, chosen so that squares cannot underflow or
+    !> overflow in any arithmetic MINPACK-1 supported, not properties of this
+    !> machine; keeping them keeps the rounding, and so the iterates, of
+    !> MINPACK-1 (and of SciPy) bit for bit.
     pure function enorm(n, x) result(norm)
         integer, intent(in) :: n
             !! number of components
@@ -34,7 +36,7 @@ contains
             !! the vector
         real(dp) :: norm
 
-        real(dp), parameter :: rdwarf = sqrt(dwarf), rgiant = sqrt(giant)
+        real(dp), parameter :: rdwarf = 3.834e-20_dp, rgiant = 1.304e19_dp
         real(dp) :: s1, s2, s3, x1max, x3max, xabs, agiant
         integer :: i
 

@@ -24,7 +24,7 @@ module minpack_lm
     implicit none
     private
 
-    public :: lmdif_fcn, lmder_fcn
+    public :: lmdif_fcn, lmdif_block_fcn, lmder_fcn
     public :: fdjac2, lmdif, lmder, lmdif1, lmder1
     public :: lm_core, lm_qr_stage, qr_qtb  ! library-internal (see above)
 
@@ -49,6 +49,27 @@ module minpack_lm
         end subroutine lmdif_fcn
 
         !> Residual and Jacobian callback of lmder.
+        !> Block residual callback: the residuals at k points at once (the
+        !> columns of x), used for the n points of a difference Jacobian.
+        subroutine lmdif_block_fcn(m, n, k, x, fvec, iflag, udata)
+            import :: dp, c_ptr
+            implicit none
+            integer, intent(in) :: m
+                !! number of residuals
+            integer, intent(in) :: n
+                !! number of variables
+            integer, intent(in) :: k
+                !! number of points
+            real(dp), intent(in) :: x(n, k)
+                !! the points, one per column
+            real(dp), intent(inout) :: fvec(m, k)
+                !! the residuals at each point, one column per point
+            integer, intent(inout) :: iflag
+                !! 2 (difference quotients). Set negative to stop the solver.
+            type(c_ptr), intent(in), value :: udata
+                !! the caller's user data
+        end subroutine lmdif_block_fcn
+
         subroutine lmder_fcn(m, n, x, fvec, fjac, ldfjac, iflag, udata)
             import :: dp, c_ptr
             implicit none
@@ -118,7 +139,10 @@ contains
     !>
     !> MINPACK-1 `fdjac2`: column j is (f(x + h e_j) - f(x)) / h with
     !> h = sqrt(max(epsfcn, epsmch)) * |x_j| (or that step itself when x_j = 0).
-    recursive subroutine fdjac2(fcn, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa, udata)
+    !> With `fblock` (not in MINPACK-1), the n perturbed points are evaluated
+    !> in one call; the arithmetic, and so the result, is the same.
+    recursive subroutine fdjac2(fcn, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa, udata, &
+                                fblock)
         procedure(lmdif_fcn) :: fcn
             !! the residual callback
         integer, intent(in) :: m
@@ -141,11 +165,33 @@ contains
             !! work array
         type(c_ptr), intent(in), value :: udata
             !! passed to fcn
+        procedure(lmdif_block_fcn), optional :: fblock
+            !! evaluates all n perturbed points in one call
 
         integer :: i, j
         real(dp) :: eps, h, temp
+        real(dp), allocatable :: xs(:, :), fs(:, :)
 
         eps = sqrt(max(epsfcn, epsmch))
+        if (present(fblock)) then
+            allocate(xs(n, n), fs(m, n))
+            do j = 1, n
+                xs(:, j) = x
+                h = eps * abs(x(j))
+                if (h == zero) h = eps
+                xs(j, j) = x(j) + h
+            end do
+            call fblock(m, n, n, xs, fs, iflag, udata)
+            if (iflag < 0) return
+            do j = 1, n
+                h = eps * abs(x(j))
+                if (h == zero) h = eps
+                do i = 1, m
+                    fjac(i, j) = (fs(i, j) - fvec(i)) / h
+                end do
+            end do
+            return
+        end if
         do j = 1, n
             temp = x(j)
             h = eps * abs(temp)
@@ -170,7 +216,7 @@ contains
     !> negative: the callback's iflag when it asked to stop.
     recursive subroutine lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
                                diag, mode, factor, nprint, info, nfev, fjac, ldfjac, &
-                               ipvt, qtf, udata)
+                               ipvt, qtf, udata, fcn_block)
         procedure(lmdif_fcn) :: fcn
             !! the residual callback
         integer, intent(in) :: m
@@ -213,12 +259,15 @@ contains
             !! first n components of Q^T fvec
         type(c_ptr), intent(in), optional :: udata
             !! passed unchanged to fcn
+        procedure(lmdif_block_fcn), optional :: fcn_block
+            !! if given, evaluates the n points of each difference Jacobian in
+            !! one call (same iterates and nfev; not in MINPACK-1)
 
         integer :: njev
 
         call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, epsfcn, &
                      diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
-                     user_data(udata), fdif=fcn)
+                     user_data(udata), fdif=fcn, fblk=fcn_block)
     end subroutine lmdif
 
     !> Minimise the sum of squares of m nonlinear functions in n variables,
@@ -405,7 +454,7 @@ contains
     !> need only have n rows). Everything else is the same for all three.
     recursive subroutine lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
                                  epsfcn, diag, mode, factor, nprint, info, nfev, njev, &
-                                 ipvt, qtf, udata, fdif, fder, fqr)
+                                 ipvt, qtf, udata, fdif, fder, fqr, fblk)
         integer, intent(in) :: m, n, ldfjac, maxfev, mode, nprint
         real(dp), intent(inout) :: x(n), fvec(m), diag(n)
         real(dp), intent(out) :: fjac(ldfjac, n), qtf(n)
@@ -416,6 +465,8 @@ contains
         procedure(lmder_fcn), optional :: fder
         procedure(lm_qr_stage), optional :: fqr
             !! Jacobian and QR stage replacing fdjac2/fder and qrfac (lmstr)
+        procedure(lmdif_block_fcn), optional :: fblk
+            !! with fdif: evaluates a difference Jacobian's points in one call
 
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
         integer :: i, iflag, iter, j, l, ldmin
@@ -466,7 +517,7 @@ contains
                     iflag = 2
                     if (present(fdif)) then
                         call fdjac2(fdif, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa4, &
-                                    udata)
+                                    udata, fblk)
                         nfev = nfev + n
                     else
                         call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)

@@ -14,16 +14,9 @@ analytic one (``jac``), with the same (default) options. Both run MINPACK-1's
   (in practice bit for bit: :func:`test_summary` counts that);
 * the same keys, shapes and dtypes in ``infodict``.
 
-Where this does not hold, the cause is one: the engine's ``enorm`` sorts
-components into small/intermediate/large with other limits than MINPACK-1 and
-SciPy (``ENORM_REASON``), so a few norms round differently. With SciPy's limits
-patched into ``enorm`` every run here, infodict included, is bit-identical.
-``ENORM_ITERATES`` lists the runs (singular or multi-root problems) where the
-one-ulp differences grow until the iterations part: they are strict-xfail in
-the comparison (they will XPASS, and fail, once ``enorm`` uses MINPACK-1's
-limits) and get the weaker check of :func:`test_enorm_limit_cases_still_solve`.
-``ENORM_FACTORS`` lists the runs where only the final, numerically singular
-``qtf``/``r``/``fjac`` differ.
+Every run of the grid is bit-identical to SciPy, infodict included. (This
+needs ``enorm``'s class limits to be MINPACK-1's; with other limits a few
+norms round differently and the iterates of singular problems part.)
 """
 
 from __future__ import annotations
@@ -40,55 +33,6 @@ from equations import CASES, EQUATIONS, Case, by_id
 
 MODES = ("fd", "jac")
 """``fd``: ``fprime=None`` (hybrd); ``jac``: the analytic Jacobian (hybrj)."""
-
-ENORM_REASON = (
-    "enorm class limits: minpack_linalg's enorm treats components as small "
-    "below sqrt(tiny) and large above sqrt(huge)/n, where MINPACK-1 and SciPy "
-    "use rdwarf = 2**-64.5 ~ 3.8e-20 and rgiant/n = 2**63.5/n ~ 1.3e19/n; "
-    "components between those limits are summed unscaled here and scaled "
-    "there, so the norms differ by an ulp and the iterations part later. "
-    "Verified: with SciPy's limits in enorm, every run of this grid is "
-    "bit-identical to SciPy."
-)
-
-ENORM_ITERATES: dict[tuple[str, str], str] = {
-    ("powell-singular-4-x1", "jac"):
-        "small limit; singular root: |fvec| falls below 3.8e-20 and after 86 "
-        "identical evaluations the iterates part by an ulp; ier 4 both, 161 "
-        "evaluations against SciPy's 119 (+2), both |fvec| ~ 1e-34",
-    ("powell-singular-4-x100", "fd"):
-        "small limit; singular root: the iterates part after 144 identical "
-        "evaluations, with |fvec| ~ 1e-26; SciPy stops with ier 5, minpack "
-        "with ier 4, both with |fvec| ~ 4e-34",
-    ("brown-almost-linear-10-x100", "jac"):
-        "large limit; from x0 = 50 the last equation is 1e17: the second "
-        "trial point differs by 1e-13 relative, and the run converges (ier 1 "
-        "both) to another of the system's roots, with 16 evaluations against "
-        "SciPy's 21 (+2)",
-    ("variably-dimensioned-10-x100", "fd"):
-        "large limit; the iterates part after 13 identical evaluations; both "
-        "converge to x = 1 (ier 1, x equal to 1e-12), with 82 evaluations "
-        "against SciPy's 77 (+2)",
-}
-"""Runs whose iterates part from SciPy's (cause: ``ENORM_REASON``; "small" or
-"large" says which of the two limits, found by patching each one alone).
-Each is sensitive to rounding in SciPy too: SciPy's own nfev changes when it
-is rerun from x0 moved by one ulp, and when func is scaled by (1 + 2**-52)."""
-
-ENORM_FACTORS: dict[tuple[str, str], str] = {
-    ("chebyquad-8-x100", "fd"): "qtf differs by 5e-6 of its norm; cond(R) ~ 1e53",
-    ("chebyquad-8-x100", "jac"): "qtf differs by 1e-6 of its norm; cond(R) ~ 1e46",
-    ("chebyquad-9-x100", "fd"): "Q R differs by 7e-4 of its norm; cond(R) ~ 1e39",
-    ("chebyquad-9-x100", "jac"): "Q R differs by 7e-4 of its norm; cond(R) ~ 1e39",
-}
-"""Runs with SciPy's x, fvec, ier, nfev and njev bit for bit, whose final
-Broyden-updated factors (qtf, r, fjac) differ: the last rank-one updates use
-norms of vectors with components above rgiant/n, which ``enorm`` rounds
-differently (``ENORM_REASON``, the large limit), and on these runs the factors
-are numerically singular, so their trailing digits carry no information. The
-strict test leaves those three arrays out there (and checks that fjac is
-still orthogonal)."""
-
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -134,11 +78,8 @@ def assert_same_structure(ref_info: dict, info: dict):
             assert value.dtype == ref_value.dtype, key
 
 
-def assert_same_run(ref, out, factors=True):
-    """Compare two full_output results strictly (see the module docstring).
-
-    ``factors=False`` leaves out qtf, r and fjac.
-    """
+def assert_same_run(ref, out):
+    """Compare two full_output results strictly (see the module docstring)."""
     xs, ds, ier_s, mesg_s = ref
     xm, dm, ier_m, mesg_m = out
     assert_same_structure(ds, dm)
@@ -148,7 +89,7 @@ def assert_same_run(ref, out, factors=True):
     assert dm.get("njev") == ds.get("njev")
     assert type(xm) is type(xs) and xm.shape == xs.shape and xm.dtype == xs.dtype
     assert_close(xm, xs, "x")
-    for key in ("fvec", "qtf", "r", "fjac") if factors else ("fvec",):
+    for key in ("fvec", "qtf", "r", "fjac"):
         assert_close(dm[key], ds[key], key)
 
 
@@ -175,11 +116,7 @@ def _grid_params():
     params = []
     for case in CASES:
         for mode in MODES:
-            marks = ()
-            if (case.id, mode) in ENORM_ITERATES:
-                marks = pytest.mark.xfail(strict=True, reason=ENORM_REASON)
-            params.append(pytest.param(case, mode, marks=marks,
-                                       id=f"{case.id}-{mode}"))
+            params.append(pytest.param(case, mode, id=f"{case.id}-{mode}"))
     return params
 
 
@@ -250,37 +187,7 @@ def test_matches_scipy(case, mode):
     assert func.calls == out[1]["nfev"]
     if jac is not None:
         assert jac.calls == out[1]["njev"]
-    if (case.id, mode) in ENORM_FACTORS:
-        assert_same_run(ref, out, factors=False)
-        q = out[1]["fjac"]
-        assert_close(q @ q.T, np.eye(case.eq.n), "fjac orthogonal")
-    else:
-        assert_same_run(ref, out)
-
-
-@pytest.mark.parametrize(
-    ("case", "mode"),
-    [pytest.param(c, m, id=f"{c.id}-{m}") for c in CASES for m in MODES
-     if (c.id, m) in ENORM_ITERATES],
-)
-def test_enorm_limit_cases_still_solve(case, mode):
-    """Check the runs of ``ENORM_ITERATES`` more weakly.
-
-    The same outcome class (converged or not), a tiny final residual for
-    both, and the usual structure. The documented difference must still be
-    there (else the entry, and its xfail, should go).
-    """
-    fprime = fprime_for(case, mode)
-    (xs, ds, ier_s, _), (xm, dm, ier_m, mesg_m) = solve_both(
-        case.eq.func, case.start(), fprime=fprime)
-    assert_same_structure(ds, dm)
-    assert (ier_m == 1) == (ier_s == 1)
-    assert 1 <= ier_m <= 5 and mesg_m
-    assert np.linalg.norm(ds["fvec"]) < 1e-8
-    assert np.linalg.norm(dm["fvec"]) < 1e-8
-    np.testing.assert_array_equal(dm["fvec"], case.eq.func(xm))
-    assert not (ier_m == ier_s and dm["nfev"] == ds["nfev"] - 2
-                and np.array_equal(xm, xs)), "no longer differs: drop the entry"
+    assert_same_run(ref, out)
 
 
 def test_summary(request, capsys):
@@ -325,9 +232,7 @@ def test_summary(request, capsys):
     else:
         for line in lines:
             report(title, line)
-    # every difference in the results is a documented one
-    assert {name for name, _ in differing} <= {
-        f"{cid}-{mode}" for cid, mode in ENORM_ITERATES}
+    assert not differing
 
 
 # ---------------------------------------------------------------------------
@@ -509,22 +414,21 @@ def test_improper_input(kwargs, mode):
     np.testing.assert_array_equal(dm["fvec"], ds["fvec"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_fsolve evaluates func at x0 before MINPACK checks its input; on status 0 "
-    "MINPACK never takes that evaluation, so func ran once and nfev is 0"))
-def test_improper_input_counts_the_call_at_x0():
-    """Call func exactly nfev times also when the input is improper."""
+def test_improper_input_reports_minpacks_nfev():
+    """On improper input nfev is MINPACK's 0, though func ran once at x0.
+
+    fsolve evaluates func at x0 (to check its shape) before MINPACK checks
+    its input; MINPACK then rejects the call without counting. Documented in
+    the Notes of ``minpack.fsolve``.
+    """
     eq = by_id("rosenbrock-2")
     func = Recorder(eq.func)
     _, info, ier, _ = minpack.fsolve(func, eq.start(), xtol=-1.0, full_output=True)
     assert ier == 0
-    assert func.calls == info["nfev"]
+    assert func.calls == 1
+    assert info["nfev"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SciPy's C wrapper replaces a negative maxfev by its default "
-    "(200 (n + 1), or 100 (n + 1) with fprime) and solves; minpack.fsolve "
-    "passes it to MINPACK, which reports improper input (ier 0)"))
 @pytest.mark.parametrize("mode", MODES)
 def test_negative_maxfev_means_default(mode):
     """Take a negative maxfev as the default, as SciPy does."""

@@ -233,3 +233,51 @@ def progress_callback(
         return 0
 
     return progress
+
+
+def vectorized_residuals(value: Any, m: int | None, k: int) -> np.ndarray:
+    """Check what a vectorized `func` returned for k points: shape (m, k).
+
+    For one point a 1-D array of length m is accepted too.
+    """
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"func (vectorized) must return real numbers; it returned {describe(value)}")
+    if k == 1 and a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2 or a.shape[1] != k or (m is not None and a.shape[0] != m):
+        rows = "m" if m is None else str(m)
+        raise ValueError(
+            f"func (vectorized) must return an array of shape ({rows}, {k}) for x of "
+            f"shape (n, {k}): one column of residuals per column of x; it returned "
+            f"{describe(value)}")
+    return a
+
+
+def vectorized_callbacks(
+    func: Callable[..., Any], args: tuple, m: int, errors: list
+) -> tuple[Callable[[np.ndarray, np.ndarray], int], Callable[[np.ndarray, np.ndarray], int]]:
+    """Callbacks for a vectorized `func` (x of shape (n, k) -> (m, k)).
+
+    The first evaluates one point (passed as shape (n, 1)); the second, the n
+    points of a difference Jacobian in one call.
+    """
+
+    def fcn(x: np.ndarray, fvec: np.ndarray) -> int:
+        try:
+            fvec[:] = vectorized_residuals(func(x.reshape(-1, 1), *args), m, 1)[:, 0]
+        except BaseException as exc:  # re-raised by the solver function
+            errors.append(exc)
+            return -1
+        return 0
+
+    def block(x: np.ndarray, fvec: np.ndarray) -> int:
+        try:
+            fvec[...] = vectorized_residuals(func(x.copy(), *args), m, x.shape[1])
+        except BaseException as exc:  # re-raised by the solver function
+            errors.append(exc)
+            return -1
+        return 0
+
+    return fcn, block

@@ -263,7 +263,12 @@ def curve_fit(
         If it is not None, `check_finite` defaults to False.
     **kwargs
         Keyword arguments passed to :func:`minpack.leastsq`, e.g. `maxfev`,
-        `epsfcn`, `ftol`, `xtol`, `gtol`, `factor`, `diag`, `col_deriv`.
+        `epsfcn`, `ftol`, `xtol`, `gtol`, `factor`, `diag`, `col_deriv`,
+        `callback`. With ``vectorized=True`` (beyond SciPy) the model is
+        called with ``xdata[..., None]`` and each parameter an array of
+        length k, and must return shape (m, k): a model written with numpy
+        broadcasting then gets each finite-difference Jacobian in one call
+        instead of n, with identical results.
 
     Returns
     -------
@@ -424,7 +429,10 @@ def curve_fit(
                         f"the number of data points={m}")
     w, Linv = _whitening(sigma, m)
 
-    residual = _make_residual(f, xdata, ydata, w, Linv)
+    if kwargs.get("vectorized", False):
+        residual = _make_vectorized_residual(f, xdata, ydata, w, Linv)
+    else:
+        residual = _make_residual(f, xdata, ydata, w, Linv)
     Dfun = None
     if jac is not None:
         col_deriv = bool(kwargs.get("col_deriv", False))
@@ -469,6 +477,39 @@ def _make_residual(
             return Linv @ difference(p)
     else:
         residual = difference
+    return residual
+
+
+def _make_vectorized_residual(
+    f: Callable[..., Any], xdata: Any, ydata: np.ndarray,
+    w: np.ndarray | None, Linv: np.ndarray | None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The weighted residual for ``leastsq(..., vectorized=True)``.
+
+    ``p`` has shape (n, k); the model is called once with each parameter a
+    row of length k and `xdata` given a trailing axis, so a model that
+    broadcasts returns shape (m, k).
+    """
+    if not isinstance(xdata, np.ndarray):
+        raise TypeError("vectorized=True needs xdata as an array (or a sequence of "
+                        "arrays) so that it can be broadcast against the parameters")
+    xb = xdata[..., np.newaxis]
+    yb = ydata[:, np.newaxis]
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        d = np.asarray(f(xb, *p)) - yb
+        if d.shape != (ydata.shape[0], p.shape[1]):
+            raise ValueError(
+                f"with vectorized=True the model must broadcast: f(xdata[..., None], "
+                f"*params) with params of shape ({p.shape[1]},) must give shape "
+                f"({ydata.shape[0]}, {p.shape[1]}); f(xdata, *params) - ydata has "
+                f"shape {d.shape}")
+        if w is not None:
+            return w[:, np.newaxis] * d
+        if Linv is not None:
+            return Linv @ d
+        return d
+
     return residual
 
 

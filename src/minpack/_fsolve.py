@@ -162,7 +162,9 @@ def fsolve(
     Notes
     -----
     `func` is evaluated exactly ``infodict['nfev']`` times, and `fprime`
-    exactly ``infodict['njev']`` times. SciPy evaluates `func` three times at
+    exactly ``infodict['njev']`` times (except for improper input, status 0,
+    where MINPACK rejects the call before counting: `nfev` is then 0 though
+    `func` ran once at `x0`). SciPy evaluates `func` three times at
     `x0` (a check, a sizing call, then MINPACK's first evaluation) and counts
     all of them, so for the same iterates its ``nfev`` is 2 higher (and it
     calls `fprime` once more, to check its shape). Here the one evaluation
@@ -192,6 +194,8 @@ def fsolve(
     use_jac = fprime is not None
     if maxfev == 0:
         maxfev = (100 if use_jac else 200) * (n + 1)
+    # SciPy's C layer also takes a negative maxfev as the default
+    maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev < 0 else maxfev
     mode, diag_arr = as_diag(diag, n)
     ml, mu = (-10, -10) if band is None else band[:2]
     # a negative band width means a dense Jacobian, as in SciPy
@@ -219,7 +223,7 @@ def fsolve(
                jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
                                  checker="fsolve", argname="fprime"))
         res = _minpack.hybrid(fcn, jac, int(use_jac), x, np.array(f0, dtype=np.float64),
-                              xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
+                              xtol, maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
     else:
         if compiled is None or (use_jac and compiled_jac is None):
             raise TypeError("func and fprime must both be compiled functions, or "
@@ -232,7 +236,7 @@ def fsolve(
         if epsfcn is None:
             epsfcn = np.finfo(F64).eps
         res = _minpack.hybrid_c(compiled.address, jaddr, uaddr, x, np.zeros(n), xtol,
-                                maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
+                                maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:
         raise errors[0]

@@ -25,7 +25,7 @@ module minpack_pyglue
     implicit none
     private
 
-    public :: py_fcn, py_jac, py_progress, fit_callbacks
+    public :: py_fcn, py_jac, py_progress, py_block, fit_callbacks
     public :: python_callbacks, compiled_callbacks, run_lm, run_hybrid, lm_batch
 
     abstract interface
@@ -49,6 +49,16 @@ module minpack_pyglue
             integer :: status
         end function py_jac
 
+        !> Python block residual callback: k points (columns of x) at once.
+        function py_block(m, n, k, x, fvec) result(status)
+            import :: dp
+            implicit none
+            integer, intent(in) :: m, n, k
+            real(dp), intent(in) :: x(n, k)
+            real(dp), intent(inout) :: fvec(m, k)
+            integer :: status
+        end function py_block
+
         !> Python progress callback (once per iteration); non-zero status stops.
         function py_progress(nfev, m, n, x, fvec) result(status)
             import :: dp
@@ -65,6 +75,8 @@ module minpack_pyglue
         procedure(py_fcn), pointer, nopass :: fcn => null()
         procedure(py_jac), pointer, nopass :: jac => null()
         procedure(py_progress), pointer, nopass :: progress => null()
+        procedure(py_block), pointer, nopass :: block => null()
+            !! residuals at many points at once (vectorized difference Jacobians)
         type(c_callbacks) :: c
             !! the compiled functions, used when `compiled` is true
         logical :: compiled = .false.
@@ -163,6 +175,22 @@ contains
         call fcn_jac_adapter(n, n, x, fvec, fjac, ldfjac, iflag, udata)
     end subroutine fcn_jac_adapter_square
 
+    !> lmdif block callback: the n points of a difference Jacobian in one call.
+    recursive subroutine block_adapter(m, n, k, x, fvec, iflag, udata)
+        integer, intent(in) :: m, n, k
+        real(dp), intent(in) :: x(n, k)
+        real(dp), intent(inout) :: fvec(m, k)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        type(fit_callbacks), pointer :: cb
+
+        call c_f_pointer(udata, cb)
+        cb%nfev = cb%nfev + k
+        cb%last_iflag = iflag
+        call stop_on(cb%block(m, n, k, x, fvec), iflag)
+    end subroutine block_adapter
+
     !> One residual evaluation; the first is answered from the buffer when it
     !> already holds the residuals at x0.
     recursive subroutine residuals(cb, m, n, x, fvec, iflag)
@@ -206,7 +234,8 @@ contains
         if (status /= 0) iflag = -abs(status)
     end subroutine stop_on
 
-    !> lmdif (use_jac false) or lmder (true) through the adapters.
+    !> lmdif (use_jac false) or lmder (true) through the adapters; with
+    !> cb%block associated, lmdif evaluates difference Jacobians in one call.
     recursive subroutine run_lm(cb, use_jac, nprint, m, n, x, fvec, ftol, xtol, gtol, &
                                 maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
                                 info, nfev, njev)
@@ -221,6 +250,11 @@ contains
         if (use_jac) then
             call lmder(fcn_jac_adapter, m, n, x, fvec, fjac, m, ftol, xtol, gtol, maxfev, &
                        diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, c_loc(cb))
+        else if (associated(cb%block)) then
+            njev = 0
+            call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                       mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb), &
+                       block_adapter)
         else
             njev = 0
             call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
@@ -292,17 +326,18 @@ end module minpack_pyglue
 
 !> Least squares with Python residuals (and Jacobian, and progress report):
 !> wrapped by f2py as _minpack.lm.
-subroutine minpack_py_lm(fcn, jac, progress, use_jac, nprint, m, n, x, fvec, ftol, xtol, &
-                         gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, &
-                         nfev, njev)
+subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, m, n, x, &
+                         fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, &
+                         ipvt, qtf, info, nfev, njev)
     use minpack_kinds, only: dp
-    use minpack_pyglue, only: py_fcn, py_jac, py_progress, fit_callbacks, &
+    use minpack_pyglue, only: py_fcn, py_jac, py_progress, py_block, fit_callbacks, &
         python_callbacks, run_lm
     implicit none
     procedure(py_fcn) :: fcn
     procedure(py_jac) :: jac
     procedure(py_progress) :: progress
-    integer, intent(in) :: use_jac, nprint, m, n, maxfev, mode
+    procedure(py_block) :: block
+    integer, intent(in) :: use_jac, nprint, use_block, m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
     real(dp), intent(out) :: fjac(m, n), qtf(n)
@@ -312,6 +347,7 @@ subroutine minpack_py_lm(fcn, jac, progress, use_jac, nprint, m, n, x, fvec, fto
 
     cb = python_callbacks(fcn, jac)
     cb%progress => progress
+    if (use_block /= 0) cb%block => block
     call run_lm(cb, use_jac /= 0, nprint, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
                 diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
 end subroutine minpack_py_lm

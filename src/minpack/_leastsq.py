@@ -24,6 +24,8 @@ from ._callbacks import (
     progress_callback,
     residual_array,
     residual_callback,
+    vectorized_callbacks,
+    vectorized_residuals,
 )
 from ._compiled import Compiled, as_compiled, user_data_address
 
@@ -78,6 +80,7 @@ def leastsq(
     *,
     callback: Callable[[Iteration], Any] | None = None,
     m: int | None = None,
+    vectorized: bool = False,
 ) -> tuple:
     """Minimize the sum of squares of a set of equations.
 
@@ -231,6 +234,8 @@ def leastsq(
     use_jac = Dfun is not None
     if maxfev == 0:
         maxfev = (100 if use_jac else 200) * (n + 1)
+    # SciPy's C layer also takes a negative maxfev as the default
+    maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev < 0 else maxfev
     mode, diag_arr = as_diag(diag, n)
 
     compiled = as_compiled(func, "func")
@@ -238,24 +243,34 @@ def leastsq(
     if compiled is None and compiled_jac is None:
         # One evaluation at x0: gives M and the output dtype, and is handed to
         # MINPACK as its first evaluation.
-        f0 = residual_array(func(x.copy(), *args), None, "func")
+        if vectorized:
+            f0 = vectorized_residuals(func(x.reshape(-1, 1), *args), None, 1)[:, 0]
+        else:
+            f0 = residual_array(func(x.copy(), *args), None, "func")
         m = _check_m(m, f0.shape[0], n)
         if epsfcn is None:
             epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
-        fcn = residual_callback(func, args, m, errors)
+        if vectorized:
+            fcn, block = vectorized_callbacks(func, args, m, errors)
+        else:
+            fcn, block = residual_callback(func, args, m, errors), never_called
         jac = (never_called if Dfun is None else
                jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors))
-        out = _minpack.lm(fcn, jac, progress, int(use_jac), nprint, x,
-                          np.array(f0, dtype=np.float64), ftol, xtol, gtol, maxfev,
-                          epsfcn, diag_arr, mode, factor)
+        out = _minpack.lm(fcn, jac, progress, block, int(use_jac), nprint,
+                          int(vectorized and not use_jac), x,
+                          np.array(f0, dtype=np.float64), ftol, xtol, gtol,
+                          maxfev_run, epsfcn, diag_arr, mode, factor)
     else:
+        if vectorized:
+            raise ValueError("vectorized applies to Python functions only; a "
+                             "compiled func is called one point at a time")
         m = _check_compiled(compiled, compiled_jac, Dfun, col_deriv, m, n)
         uaddr = user_data_address(args, compiled)
         jaddr = 0 if compiled_jac is None else compiled_jac.address
         if epsfcn is None:
             epsfcn = np.finfo(F64).eps
         fargs = (compiled.address, jaddr, uaddr, x, np.zeros(m), ftol, xtol, gtol,
-                 maxfev, epsfcn, diag_arr, mode, factor)
+                 maxfev_run, epsfcn, diag_arr, mode, factor)
         if callback is None:
             out = _minpack.lm_c(*fargs)
         else:
