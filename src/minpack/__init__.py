@@ -12,6 +12,7 @@ from ._chkder import check_jacobian
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._leastsq import leastsq
+from ._paths import get_include, get_library_dir
 
 __all__ = [
     "BatchResult",
@@ -20,6 +21,8 @@ __all__ = [
     "check_jacobian",
     "curve_fit",
     "fsolve",
+    "get_include",
+    "get_library_dir",
     "leastsq",
     "leastsq_batch",
 ]
