@@ -201,6 +201,7 @@ def leastsq_batch(
     x = _as_batch_start(x0)
     K, n = x.shape
     data = _as_batch_args(args, K)
+    workers = _as_workers(workers)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     compiled = as_compiled(func, "func")
@@ -220,6 +221,9 @@ def leastsq_batch(
         raise TypeError("m (the number of residuals per problem) is required with "
                         "a compiled func")
     m = operator.index(m)
+    if data is not None and compiled.user_data is not None:
+        raise TypeError("func carries its own user_data (a LowLevelCallable or a "
+                        "PyCapsule with a context); args must then be None")
     if callback is not None:
         return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
 
@@ -264,8 +268,11 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
     fnorm = np.zeros(K)
     fvecs: list = []
     cov = np.full((K, n, n), np.nan) if full_output else None
+    # data[k, ...] is an array even when a row is a single number, as a
+    # compiled func needs; a Python func gets data[k] itself
+    compiled = as_compiled(func, "func") is not None
     for k in range(K):
-        kargs = () if data is None else (data[k],)
+        kargs = () if data is None else (data[k, ...] if compiled else data[k],)
         kcallback = None if callback is None else _with_index(callback, k)
         xk, cov_k, info, _, ier[k] = leastsq(
             func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
@@ -278,7 +285,9 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
             fvecs.append(info["fvec"])
             if cov_k is not None:
                 cov[k] = cov_k
-    fvec = np.array(fvecs) if full_output else None
+    fvec = None
+    if full_output:
+        fvec = np.array(fvecs) if fvecs else np.zeros((0, 0 if m is None else m))
     return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec)
 
 
@@ -290,19 +299,23 @@ def _with_index(callback: Callable[[Iteration], Any], k: int) -> Callable:
     return indexed
 
 
-def _run_in_chunks(run: Callable[[int, int], None], K: int,
-                   workers: int | None) -> None:
+def _as_workers(workers: int | None) -> int:
+    """The number of threads: all cores when None, else a positive integer."""
+    if workers is None:
+        return os.cpu_count() or 1
+    workers = operator.index(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    return workers
+
+
+def _run_in_chunks(run: Callable[[int, int], None], K: int, workers: int) -> None:
     """Run problems [0, K) in chunks on `workers` threads.
 
     Each thread sizes its chunks to take a few milliseconds, so the calling
     thread can answer Ctrl-C promptly: it then lets running chunks finish,
     starts no new ones, joins every thread and re-raises.
     """
-    if workers is None:
-        workers = os.cpu_count() or 1
-    workers = operator.index(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1; got {workers}")
     lock = threading.Lock()
     cursor = [0]
     cancelled = threading.Event()
