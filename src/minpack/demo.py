@@ -96,6 +96,10 @@ class Problem:
         Certified parameter values.
     residuals : callable
         ``residuals(b)`` returns response minus model at parameters ``b``.
+    predictors : dict of str to ndarray
+        The predictor data by NIST's name (usually just ``"x"``).
+    response : ndarray
+        The response the model is fitted to (``y``, or e.g. ``log(y)``).
     """
 
     name: str
@@ -103,6 +107,8 @@ class Problem:
     starts: tuple[np.ndarray, ...]
     certified: np.ndarray
     residuals: Residuals
+    predictors: dict[str, np.ndarray]
+    response: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -196,7 +202,9 @@ def _make_problem(record: dict[str, Any]) -> Problem:
             raise ValueError(f"{name}: start and certified values differ in length")
     if residuals(certified).shape != y.shape:
         raise ValueError(f"{name}: the model does not give one value per observation")
-    return Problem(name, record["difficulty"], starts, certified, residuals)
+    return Problem(
+        name, record["difficulty"], starts, certified, residuals, env, response
+    )
 
 
 def load_problems(names: Sequence[str] | None = None) -> list[Problem]:
