@@ -1,0 +1,1534 @@
+"""Time `minpack` against SciPy on the problems users fit.
+
+Run it as ``python -m minpack.bench`` (SciPy must be installed). Every problem is
+solved by ``minpack`` and by ``scipy.optimize`` in the same process with the same
+Python function, the timings of the two taken in turn so that drift in the
+machine's speed hits both; each row quotes the median of several timings.
+
+The suite:
+
+* small curve fits of synthetic data (exponential, double exponential,
+  Gaussian + baseline, two Lorentzians, sine, Michaelis-Menten);
+* MINPACK-1 / Moré-Garbow-Hillstrom least-squares problems (Bard,
+  Kowalik-Osborne, scaled Meyer, Box 3-D, Osborne 1);
+* NIST StRD nonlinear regression problems, from NIST's second start (the data
+  that ship with the package, loaded by :mod:`minpack.demo`);
+* large data, a sum of two exponentials plus a constant (n = 5) on
+  m = 20,000 and m = 200,000 points;
+* MINPACK-1 systems of nonlinear equations for `fsolve`.
+
+Each problem runs with and without an analytic Jacobian, through `leastsq`,
+`curve_fit` (the curve-fitting problems) and `fsolve` (the equations), and
+``leastsq(..., vectorized=True)`` is timed against SciPy's plain `leastsq` on
+the small problems. A row is flagged, and left out of the geometric means, when
+the two libraries do not reach the same solution.
+
+Then a few single measurements: the extra cost of ``full_output=True``, the time
+per function evaluation spent outside the user's function, the growth of the
+resident memory over many consecutive fits, and the peak memory of one large fit
+(measured in a child process). The run ends with the targets of issue 5 and
+whether this run meets them.
+
+Examples
+--------
+.. code-block:: console
+
+    $ python -m minpack.bench
+    $ python -m minpack.bench --quick --only leastsq
+    $ python -m minpack.bench --repeats 11 --png bench.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["Case", "Equation", "Fit", "Row", "cases", "equations", "fits", "main"]
+
+#: The functions a case can time; ``--only`` picks one (vectorized goes with
+#: leastsq).
+FUNCTIONS = ("leastsq", "vectorized", "curve_fit", "fsolve")
+
+#: The problem sizes of the large-data rows.
+LARGE_SIZES = (20_000, 200_000)
+
+_SUCCESS = (1, 2, 3, 4)
+
+# Two solutions count as the same when every component agrees to this relative
+# tolerance (relative to the largest component for components near zero).
+_SAME_X_RTOL = 1e-5
+
+
+# ---------------------------------------------------------------------------
+# Problems
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """A least-squares problem in curve-fitting form: ``model(t, *p) ~ y``.
+
+    Attributes
+    ----------
+    name : str
+        Row label.
+    group : str
+        ``"curve"``, ``"MGH"``, ``"NIST"`` or ``"large"``.
+    model : callable
+        ``model(t, *p)``; it broadcasts, so ``model(t[:, None], *P)`` with each
+        parameter a row of ``P`` gives one column per parameter vector.
+    jacobian : callable
+        ``jacobian(t, *p)``, the ``(m, n)`` derivatives of the model.
+    t, y : ndarray
+        The independent variable and the data, length m.
+    p0 : ndarray
+        The starting parameters.
+    """
+
+    name: str
+    group: str
+    model: Callable[..., np.ndarray]
+    jacobian: Callable[..., np.ndarray]
+    t: np.ndarray
+    y: np.ndarray
+    p0: np.ndarray
+
+    @property
+    def m(self) -> int:
+        """The number of data points."""
+        return self.y.shape[0]
+
+    @property
+    def n(self) -> int:
+        """The number of parameters."""
+        return self.p0.shape[0]
+
+
+@dataclass(frozen=True, eq=False)
+class Equation:
+    """A square system ``func(x) = 0`` for `fsolve`.
+
+    Attributes
+    ----------
+    name : str
+        Row label.
+    func : callable
+        ``func(x)``, n values.
+    jacobian : callable
+        ``jacobian(x)``, shape ``(n, n)``, one row per equation.
+    x0 : ndarray
+        The standard starting point.
+    """
+
+    name: str
+    func: Callable[[np.ndarray], np.ndarray]
+    jacobian: Callable[[np.ndarray], np.ndarray]
+    x0: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """The number of equations and unknowns."""
+        return self.x0.shape[0]
+
+
+def _columns(t: np.ndarray, *columns: Any) -> np.ndarray:
+    """Stack Jacobian columns (arrays of len(t), or scalars) into shape (m, n)."""
+    jac = np.empty((t.shape[0], len(columns)))
+    for j, column in enumerate(columns):
+        jac[:, j] = column
+    return jac
+
+
+# Curve fits of synthetic data ------------------------------------------------
+
+
+def _exponential(t, a, k, c):
+    return a * np.exp(-k * t) + c
+
+
+def _exponential_jac(t, a, k, c):
+    e = np.exp(-k * t)
+    return _columns(t, e, -a * t * e, 1.0)
+
+
+def _double_exponential(t, a1, k1, a2, k2):
+    return a1 * np.exp(-k1 * t) + a2 * np.exp(-k2 * t)
+
+
+def _double_exponential_jac(t, a1, k1, a2, k2):
+    e1 = np.exp(-k1 * t)
+    e2 = np.exp(-k2 * t)
+    return _columns(t, e1, -a1 * t * e1, e2, -a2 * t * e2)
+
+
+def _gaussian(t, a, mu, s, c):
+    return a * np.exp(-0.5 * ((t - mu) / s) ** 2) + c
+
+
+def _gaussian_jac(t, a, mu, s, c):
+    z = (t - mu) / s
+    g = np.exp(-0.5 * z * z)
+    return _columns(t, g, a * g * z / s, a * g * z * z / s, 1.0)
+
+
+def _lorentzians(t, a1, c1, w1, a2, c2, w2):
+    return a1 / (1.0 + ((t - c1) / w1) ** 2) + a2 / (1.0 + ((t - c2) / w2) ** 2)
+
+
+def _lorentzians_jac(t, a1, c1, w1, a2, c2, w2):
+    u1 = (t - c1) / w1
+    u2 = (t - c2) / w2
+    l1 = 1.0 / (1.0 + u1 * u1)
+    l2 = 1.0 / (1.0 + u2 * u2)
+    # d/dc of 1/(1 + u^2) is 2u/(w (1 + u^2)^2); d/dw is 2u^2/(w (1 + u^2)^2)
+    return _columns(t, l1, 2.0 * a1 * u1 * l1 * l1 / w1,
+                    2.0 * a1 * u1 * u1 * l1 * l1 / w1,
+                    l2, 2.0 * a2 * u2 * l2 * l2 / w2,
+                    2.0 * a2 * u2 * u2 * l2 * l2 / w2)
+
+
+def _sine(t, a, w, phi, c):
+    return a * np.sin(w * t + phi) + c
+
+
+def _sine_jac(t, a, w, phi, c):
+    s = np.sin(w * t + phi)
+    co = np.cos(w * t + phi)
+    return _columns(t, s, a * t * co, a * co, 1.0)
+
+
+def _michaelis_menten(s, vmax, km):
+    return vmax * s / (km + s)
+
+
+def _michaelis_menten_jac(s, vmax, km):
+    d = 1.0 / (km + s)
+    return _columns(s, s * d, -vmax * s * d * d)
+
+
+def _synthetic(name: str, model: Callable[..., np.ndarray],
+               jacobian: Callable[..., np.ndarray], t: np.ndarray,
+               true: Sequence[float], p0: Sequence[float], noise: float,
+               seed: int) -> Fit:
+    rng = np.random.default_rng(seed)
+    y = model(t, *true) + noise * rng.standard_normal(t.shape[0])
+    return Fit(name, "curve", model, jacobian, t, y, np.array(p0, dtype=float))
+
+
+def _curve_fits() -> list[Fit]:
+    return [
+        _synthetic("exponential", _exponential, _exponential_jac,
+                   np.linspace(0.0, 4.0, 50), (2.5, 1.3, 0.5), (1.0, 1.0, 0.0),
+                   0.02, 1),
+        _synthetic("double exponential", _double_exponential,
+                   _double_exponential_jac, np.linspace(0.0, 8.0, 80),
+                   (3.0, 2.0, 1.5, 0.3), (2.0, 1.5, 1.0, 0.2), 0.01, 2),
+        _synthetic("Gaussian + baseline", _gaussian, _gaussian_jac,
+                   np.linspace(-5.0, 5.0, 100), (4.0, 0.7, 1.2, 0.5),
+                   (3.0, 0.2, 1.0, 0.0), 0.05, 3),
+        _synthetic("two Lorentzians", _lorentzians, _lorentzians_jac,
+                   np.linspace(0.0, 10.0, 120), (3.0, 3.5, 0.6, 2.0, 6.2, 0.9),
+                   (2.5, 3.3, 0.5, 1.5, 6.0, 1.0), 0.03, 4),
+        _synthetic("sine", _sine, _sine_jac, np.linspace(0.0, 10.0, 100),
+                   (1.5, 2.1, 0.4, 0.3), (1.0, 2.0, 0.0, 0.0), 0.05, 5),
+        _synthetic("Michaelis-Menten", _michaelis_menten, _michaelis_menten_jac,
+                   np.geomspace(0.02, 5.0, 12), (2.0, 0.4), (1.0, 1.0), 0.02, 6),
+    ]
+
+
+# MINPACK-1 / More-Garbow-Hillstrom least-squares problems --------------------
+#
+# The data tables are those of the MINPACK-1 test set (netlib ssqfcn.f, as quoted
+# in More, Garbow & Hillstrom, ACM TOMS 7 (1981) 17-41).
+
+_BARD_Y = (0.14, 0.18, 0.22, 0.25, 0.29, 0.32, 0.35, 0.39, 0.37, 0.58, 0.73, 0.96,
+           1.34, 2.10, 4.39)
+_KOWALIK_OSBORNE_V = (4.0, 2.0, 1.0, 0.5, 0.25, 0.167, 0.125, 0.1, 0.0833, 0.0714,
+                      0.0625)
+_KOWALIK_OSBORNE_Y = (0.1957, 0.1947, 0.1735, 0.1600, 0.0844, 0.0627, 0.0456,
+                      0.0342, 0.0323, 0.0235, 0.0246)
+_MEYER_Y = (34780.0, 28610.0, 23650.0, 19630.0, 16370.0, 13720.0, 11540.0, 9744.0,
+            8261.0, 7030.0, 6005.0, 5147.0, 4427.0, 3820.0, 3307.0, 2872.0)
+_OSBORNE1_Y = (0.844, 0.908, 0.932, 0.936, 0.925, 0.908, 0.881, 0.850, 0.818,
+               0.784, 0.751, 0.718, 0.685, 0.658, 0.628, 0.603, 0.580, 0.558,
+               0.538, 0.522, 0.506, 0.490, 0.478, 0.467, 0.457, 0.448, 0.438,
+               0.431, 0.424, 0.420, 0.414, 0.411, 0.406)
+
+
+def _bard(i, x1, x2, x3):
+    # u = i, v = 16 - i, w = min(u, v)
+    return x1 + i / ((16.0 - i) * x2 + np.minimum(i, 16.0 - i) * x3)
+
+
+def _bard_jac(i, x1, x2, x3):
+    v = 16.0 - i
+    w = np.minimum(i, v)
+    d = v * x2 + w * x3
+    q = i / (d * d)
+    return _columns(i, 1.0, -q * v, -q * w)
+
+
+def _kowalik_osborne(v, x1, x2, x3, x4):
+    return x1 * v * (v + x2) / (v * (v + x3) + x4)
+
+
+def _kowalik_osborne_jac(v, x1, x2, x3, x4):
+    num = v * (v + x2)
+    den = v * (v + x3) + x4
+    r = x1 * num / (den * den)
+    return _columns(v, num / den, x1 * v / den, -r * v, -r)
+
+
+def _meyer_scaled(t, x1, x2, x3):
+    # Meyer's function with t = (45 + 5i)/100, y/1000 and the parameters scaled
+    # to order one: x1 = 1000 a e^13 / 1000, x2 = b/1000, x3 = c/100.
+    return x1 * np.exp(10.0 * x2 / (t + x3) - 13.0)
+
+
+def _meyer_scaled_jac(t, x1, x2, x3):
+    d = 1.0 / (t + x3)
+    e = np.exp(10.0 * x2 * d - 13.0)
+    return _columns(t, e, 10.0 * x1 * e * d, -10.0 * x1 * x2 * e * d * d)
+
+
+def _box3d(t, x1, x2, x3):
+    return np.exp(-t * x1) - np.exp(-t * x2) - x3 * (np.exp(-t) - np.exp(-10.0 * t))
+
+
+def _box3d_jac(t, x1, x2, x3):
+    return _columns(t, -t * np.exp(-t * x1), t * np.exp(-t * x2),
+                    np.exp(-10.0 * t) - np.exp(-t))
+
+
+def _osborne1(t, x1, x2, x3, x4, x5):
+    return x1 + x2 * np.exp(-t * x4) + x3 * np.exp(-t * x5)
+
+
+def _osborne1_jac(t, x1, x2, x3, x4, x5):
+    e4 = np.exp(-t * x4)
+    e5 = np.exp(-t * x5)
+    return _columns(t, 1.0, e4, e5, -t * x2 * e4, -t * x3 * e5)
+
+
+def _mgh_fits() -> list[Fit]:
+    def fit(name, model, jac, t, y, p0):
+        return Fit(name, "MGH", model, jac, np.asarray(t, dtype=float),
+                   np.asarray(y, dtype=float), np.array(p0, dtype=float))
+
+    return [
+        fit("Bard", _bard, _bard_jac, np.arange(1.0, 16.0), _BARD_Y,
+            (1.0, 1.0, 1.0)),
+        fit("Kowalik-Osborne", _kowalik_osborne, _kowalik_osborne_jac,
+            _KOWALIK_OSBORNE_V, _KOWALIK_OSBORNE_Y, (0.25, 0.39, 0.415, 0.39)),
+        fit("Meyer (scaled)", _meyer_scaled, _meyer_scaled_jac,
+            0.45 + 0.05 * np.arange(1.0, 17.0), 1e-3 * np.array(_MEYER_Y),
+            (8.85, 4.0, 2.5)),
+        fit("Box 3-D", _box3d, _box3d_jac, 0.1 * np.arange(1.0, 11.0),
+            np.zeros(10), (0.0, 10.0, 20.0)),
+        fit("Osborne 1", _osborne1, _osborne1_jac, 10.0 * np.arange(33.0),
+            _OSBORNE1_Y, (0.5, 1.5, -1.0, 0.01, 0.02)),
+    ]
+
+
+# NIST StRD problems: NIST's models, with our derivatives ---------------------
+
+
+def _misra1a(x, b1, b2):
+    return b1 * (1.0 - np.exp(-b2 * x))
+
+
+def _misra1a_jac(x, b1, b2):
+    e = np.exp(-b2 * x)
+    return _columns(x, 1.0 - e, b1 * x * e)
+
+
+def _chwirut(x, b1, b2, b3):
+    return np.exp(-b1 * x) / (b2 + b3 * x)
+
+
+def _chwirut_jac(x, b1, b2, b3):
+    d = 1.0 / (b2 + b3 * x)
+    f = np.exp(-b1 * x) * d
+    return _columns(x, -x * f, -f * d, -x * f * d)
+
+
+def _danwood(x, b1, b2):
+    return b1 * x**b2
+
+
+def _danwood_jac(x, b1, b2):
+    p = x**b2
+    return _columns(x, p, b1 * p * np.log(x))
+
+
+def _lanczos(x, b1, b2, b3, b4, b5, b6):
+    return b1 * np.exp(-b2 * x) + b3 * np.exp(-b4 * x) + b5 * np.exp(-b6 * x)
+
+
+def _lanczos_jac(x, b1, b2, b3, b4, b5, b6):
+    e1 = np.exp(-b2 * x)
+    e2 = np.exp(-b4 * x)
+    e3 = np.exp(-b6 * x)
+    return _columns(x, e1, -b1 * x * e1, e2, -b3 * x * e2, e3, -b5 * x * e3)
+
+
+def _gauss(x, b1, b2, b3, b4, b5, b6, b7, b8):
+    return (b1 * np.exp(-b2 * x) + b3 * np.exp(-((x - b4) ** 2) / b5**2)
+            + b6 * np.exp(-((x - b7) ** 2) / b8**2))
+
+
+def _gauss_jac(x, b1, b2, b3, b4, b5, b6, b7, b8):
+    e = np.exp(-b2 * x)
+    u = (x - b4) / b5
+    v = (x - b7) / b8
+    g1 = np.exp(-u * u)
+    g2 = np.exp(-v * v)
+    return _columns(x, e, -b1 * x * e, g1, 2.0 * b3 * g1 * u / b5,
+                    2.0 * b3 * g1 * u * u / b5, g2, 2.0 * b6 * g2 * v / b8,
+                    2.0 * b6 * g2 * v * v / b8)
+
+
+def _enso(x, b1, b2, b3, b4, b5, b6, b7, b8, b9):
+    a = 2.0 * np.pi * x
+    return (b1 + b2 * np.cos(a / 12.0) + b3 * np.sin(a / 12.0)
+            + b5 * np.cos(a / b4) + b6 * np.sin(a / b4)
+            + b8 * np.cos(a / b7) + b9 * np.sin(a / b7))
+
+
+def _enso_jac(x, b1, b2, b3, b4, b5, b6, b7, b8, b9):
+    a = 2.0 * np.pi * x
+    u = a / b4
+    v = a / b7
+    cu, su, cv, sv = np.cos(u), np.sin(u), np.cos(v), np.sin(v)
+    # du/db4 = -u/b4, dv/db7 = -v/b7
+    return _columns(x, 1.0, np.cos(a / 12.0), np.sin(a / 12.0),
+                    (b5 * su - b6 * cu) * u / b4, cu, su,
+                    (b8 * sv - b9 * cv) * v / b7, cv, sv)
+
+
+def _kirby2(x, b1, b2, b3, b4, b5):
+    return (b1 + b2 * x + b3 * x**2) / (1.0 + b4 * x + b5 * x**2)
+
+
+def _kirby2_jac(x, b1, b2, b3, b4, b5):
+    d = 1.0 / (1.0 + b4 * x + b5 * x**2)
+    f = (b1 + b2 * x + b3 * x**2) * d
+    return _columns(x, d, x * d, x * x * d, -f * x * d, -f * x * x * d)
+
+
+def _eckerle4(x, b1, b2, b3):
+    return (b1 / b2) * np.exp(-0.5 * ((x - b3) / b2) ** 2)
+
+
+def _eckerle4_jac(x, b1, b2, b3):
+    z = (x - b3) / b2
+    g = np.exp(-0.5 * z * z)
+    return _columns(x, g / b2, b1 * g * (z * z - 1.0) / b2**2, b1 * g * z / b2**2)
+
+
+def _rat43(x, b1, b2, b3, b4):
+    return b1 / (1.0 + np.exp(b2 - b3 * x)) ** (1.0 / b4)
+
+
+def _rat43_jac(x, b1, b2, b3, b4):
+    e = np.exp(b2 - b3 * x)
+    base = 1.0 + e
+    p = base ** (-1.0 / b4)
+    q = b1 * p * e / (b4 * base)
+    return _columns(x, p, -q, x * q, b1 * p * np.log(base) / b4**2)
+
+
+def _thurber(x, b1, b2, b3, b4, b5, b6, b7):
+    return ((b1 + b2 * x + b3 * x**2 + b4 * x**3)
+            / (1.0 + b5 * x + b6 * x**2 + b7 * x**3))
+
+
+def _thurber_jac(x, b1, b2, b3, b4, b5, b6, b7):
+    x2 = x * x
+    x3 = x2 * x
+    d = 1.0 / (1.0 + b5 * x + b6 * x2 + b7 * x3)
+    f = (b1 + b2 * x + b3 * x2 + b4 * x3) * d
+    return _columns(x, d, x * d, x2 * d, x3 * d, -f * x * d, -f * x2 * d,
+                    -f * x3 * d)
+
+
+#: The NIST problems of the suite: our numpy model (NIST's, as a function of the
+#: predictor) and its derivatives.
+_NIST_MODELS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]]
+_NIST_MODELS = {
+    "Misra1a": (_misra1a, _misra1a_jac),
+    "Chwirut2": (_chwirut, _chwirut_jac),
+    "DanWood": (_danwood, _danwood_jac),
+    "Lanczos3": (_lanczos, _lanczos_jac),
+    "Gauss1": (_gauss, _gauss_jac),
+    "ENSO": (_enso, _enso_jac),
+    "Kirby2": (_kirby2, _kirby2_jac),
+    "BoxBOD": (_misra1a, _misra1a_jac),
+    "Eckerle4": (_eckerle4, _eckerle4_jac),
+    "Rat43": (_rat43, _rat43_jac),
+    "Thurber": (_thurber, _thurber_jac),
+}
+
+
+def _nist_fits() -> list[Fit]:
+    from .demo import load_problems
+
+    fits = []
+    for problem in load_problems(list(_NIST_MODELS)):
+        model, jacobian = _NIST_MODELS[problem.name]
+        x = problem.predictors["x"]
+        y = problem.response
+        # Our model must be NIST's: compare with the demo's residuals.
+        b = problem.certified
+        ours = y - model(x, *b)
+        if not np.allclose(ours, problem.residuals(b), rtol=1e-10,
+                           atol=1e-10 * np.max(np.abs(y))):
+            raise RuntimeError(f"the benchmark's model of {problem.name} is not "
+                               "the one in minpack/data/nist")
+        fits.append(Fit(problem.name, "NIST", model, jacobian, x, y,
+                        problem.starts[1]))
+    return fits
+
+
+# Large data --------------------------------------------------------------------
+
+
+def _two_exponentials(t, a1, k1, a2, k2, c):
+    return a1 * np.exp(-k1 * t) + a2 * np.exp(-k2 * t) + c
+
+
+def _two_exponentials_jac(t, a1, k1, a2, k2, c):
+    jac = np.empty((t.shape[0], 5))
+    np.multiply(-k1, t, out=jac[:, 0])
+    np.exp(jac[:, 0], out=jac[:, 0])
+    np.multiply(-a1 * t, jac[:, 0], out=jac[:, 1])
+    np.multiply(-k2, t, out=jac[:, 2])
+    np.exp(jac[:, 2], out=jac[:, 2])
+    np.multiply(-a2 * t, jac[:, 2], out=jac[:, 3])
+    jac[:, 4] = 1.0
+    return jac
+
+
+def _large_fit(m: int) -> Fit:
+    """Return the large-data problem: two exponentials plus a constant, n = 5."""
+    t = np.linspace(0.0, 10.0, m)
+    rng = np.random.default_rng(m)
+    y = _two_exponentials(t, 2.0, 1.3, 1.0, 0.25, 0.5)
+    y += 0.01 * rng.standard_normal(m)
+    return Fit(f"2 exponentials, m={m:,}", "large", _two_exponentials,
+               _two_exponentials_jac, t, y, np.array([1.5, 1.0, 0.8, 0.2, 0.3]))
+
+
+def fits() -> list[Fit]:
+    """Return the least-squares problems of the suite, small ones first.
+
+    Returns
+    -------
+    list of Fit
+        The curve fits, the MGH problems, the NIST problems, then the large-data
+        problems (`LARGE_SIZES`).
+    """
+    return (_curve_fits() + _mgh_fits() + _nist_fits()
+            + [_large_fit(m) for m in LARGE_SIZES])
+
+
+# MINPACK-1 systems of nonlinear equations ---------------------------------------
+#
+# From More, Garbow & Hillstrom (1981) and the MINPACK-1 user guide, chapter 4.
+
+
+def _rosenbrock(x):
+    return np.array([1.0 - x[0], 10.0 * (x[1] - x[0] ** 2)])
+
+
+def _rosenbrock_jac(x):
+    return np.array([[-1.0, 0.0], [-20.0 * x[0], 10.0]])
+
+
+_SQRT5 = math.sqrt(5.0)
+_SQRT10 = math.sqrt(10.0)
+
+
+def _powell_singular(x):
+    return np.array([x[0] + 10.0 * x[1], _SQRT5 * (x[2] - x[3]),
+                     (x[1] - 2.0 * x[2]) ** 2, _SQRT10 * (x[0] - x[3]) ** 2])
+
+
+def _powell_singular_jac(x):
+    d = 2.0 * (x[1] - 2.0 * x[2])
+    e = 2.0 * _SQRT10 * (x[0] - x[3])
+    return np.array([[1.0, 10.0, 0.0, 0.0], [0.0, 0.0, _SQRT5, -_SQRT5],
+                     [0.0, d, -2.0 * d, 0.0], [e, 0.0, 0.0, -e]])
+
+
+def _helical_theta(x1: float, x2: float) -> float:
+    if x1 == 0.0:
+        return math.copysign(0.25, x2)
+    theta = math.atan(x2 / x1) / (2.0 * math.pi)
+    return theta + 0.5 if x1 < 0.0 else theta
+
+
+def _helical_valley(x):
+    theta = _helical_theta(x[0], x[1])
+    r = math.hypot(x[0], x[1])
+    return np.array([10.0 * (x[2] - 10.0 * theta), 10.0 * (r - 1.0), x[2]])
+
+
+def _helical_valley_jac(x):
+    r2 = x[0] ** 2 + x[1] ** 2
+    r = math.sqrt(r2)
+    c = 100.0 / (2.0 * math.pi * r2)  # 100 times d(theta)/d(angle) / r^2
+    return np.array([[c * x[1], -c * x[0], 10.0],
+                     [10.0 * x[0] / r, 10.0 * x[1] / r, 0.0],
+                     [0.0, 0.0, 1.0]])
+
+
+def _broyden_tridiagonal(x):
+    f = (3.0 - 2.0 * x) * x + 1.0
+    f[1:] -= x[:-1]
+    f[:-1] -= 2.0 * x[1:]
+    return f
+
+
+def _broyden_tridiagonal_jac(x):
+    n = x.shape[0]
+    jac = np.diag(3.0 - 4.0 * x)
+    k = np.arange(n - 1)
+    jac[k + 1, k] = -1.0
+    jac[k, k + 1] = -2.0
+    return jac
+
+
+def _discrete_boundary(x):
+    n = x.shape[0]
+    h = 1.0 / (n + 1)
+    t = h * np.arange(1.0, n + 1.0)
+    f = 2.0 * x + 0.5 * h * h * (x + t + 1.0) ** 3
+    f[1:] -= x[:-1]
+    f[:-1] -= x[1:]
+    return f
+
+
+def _discrete_boundary_jac(x):
+    n = x.shape[0]
+    h = 1.0 / (n + 1)
+    t = h * np.arange(1.0, n + 1.0)
+    jac = np.diag(2.0 + 1.5 * h * h * (x + t + 1.0) ** 2)
+    k = np.arange(n - 1)
+    jac[k + 1, k] = -1.0
+    jac[k, k + 1] = -1.0
+    return jac
+
+
+def _trigonometric(x):
+    n = x.shape[0]
+    i = np.arange(1.0, n + 1.0)
+    c = np.cos(x)
+    return n - c.sum() + i * (1.0 - c) - np.sin(x)
+
+
+def _trigonometric_jac(x):
+    n = x.shape[0]
+    i = np.arange(1.0, n + 1.0)
+    s = np.sin(x)
+    jac = np.tile(s, (n, 1))
+    jac[np.arange(n), np.arange(n)] += i * s - np.cos(x)
+    return jac
+
+
+def equations() -> list[Equation]:
+    """Return the systems of nonlinear equations of the `fsolve` rows.
+
+    Returns
+    -------
+    list of Equation
+        Rosenbrock, Powell singular, helical valley, and the n = 10 Broyden
+        tridiagonal, discrete boundary value and trigonometric systems.
+    """
+    n = 10
+    t = np.arange(1.0, n + 1.0) / (n + 1)
+    return [
+        Equation("Rosenbrock", _rosenbrock, _rosenbrock_jac, np.array([-1.2, 1.0])),
+        Equation("Powell singular", _powell_singular, _powell_singular_jac,
+                 np.array([3.0, -1.0, 0.0, 1.0])),
+        Equation("helical valley", _helical_valley, _helical_valley_jac,
+                 np.array([-1.0, 0.0, 0.0])),
+        Equation("Broyden tridiagonal", _broyden_tridiagonal,
+                 _broyden_tridiagonal_jac, np.full(n, -1.0)),
+        Equation("discrete boundary", _discrete_boundary, _discrete_boundary_jac,
+                 t * (t - 1.0)),
+        Equation("trigonometric", _trigonometric, _trigonometric_jac,
+                 np.full(n, 1.0 / n)),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Cases: one timed pair of calls each
+# ---------------------------------------------------------------------------
+
+
+class Outcome(NamedTuple):
+    """What a solver returned, for the same-solution check and the nfev columns."""
+
+    x: np.ndarray | None
+    nfev: int
+    ier: int
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One row of the table: a problem solved by minpack and by SciPy.
+
+    Attributes
+    ----------
+    function : str
+        ``"leastsq"``, ``"vectorized"`` (``leastsq(..., vectorized=True)``
+        against SciPy's plain `leastsq`), ``"curve_fit"`` or ``"fsolve"``.
+    problem : str
+        The problem's name.
+    group : str
+        ``"curve"``, ``"MGH"``, ``"NIST"``, ``"large"`` or ``"equations"``.
+    jac : bool
+        Whether an analytic Jacobian is given.
+    m, n : int
+        Residuals and parameters.
+    ours, theirs : callable
+        The timed calls, minpack's and SciPy's (default outputs).
+    ours_outcome, theirs_outcome : callable
+        The same calls with ``full_output=True``, returning an `Outcome`.
+    """
+
+    function: str
+    problem: str
+    group: str
+    jac: bool
+    m: int
+    n: int
+    ours: Callable[[], Any]
+    theirs: Callable[[], Any]
+    ours_outcome: Callable[[], Outcome]
+    theirs_outcome: Callable[[], Outcome]
+
+    @property
+    def small(self) -> bool:
+        """Whether this is one of the small problems (not large data)."""
+        return self.group != "large"
+
+    @property
+    def label(self) -> str:
+        """A short label for plots."""
+        return f"{self.function}: {self.problem}{' +jac' if self.jac else ''}"
+
+
+def residual_function(fit: Fit) -> Callable[[np.ndarray], np.ndarray]:
+    """Return ``func(p) = model(t, *p) - y``, as a user would write it."""
+    model, t, y = fit.model, fit.t, fit.y
+
+    def residuals(p):
+        return model(t, *p) - y
+
+    return residuals
+
+
+def jacobian_function(fit: Fit) -> Callable[[np.ndarray], np.ndarray]:
+    """Return ``Dfun(p)``, the ``(m, n)`` Jacobian of `residual_function`."""
+    jacobian, t = fit.jacobian, fit.t
+
+    def dfun(p):
+        return jacobian(t, *p)
+
+    return dfun
+
+
+def vectorized_function(fit: Fit) -> Callable[[np.ndarray], np.ndarray]:
+    """Return the residuals for ``vectorized=True``: p of shape (n, k) -> (m, k)."""
+    model, t, y = fit.model, fit.t[:, np.newaxis], fit.y[:, np.newaxis]
+
+    def residuals(p):
+        return model(t, *p) - y
+
+    return residuals
+
+
+def _leastsq_outcome(out: tuple) -> Outcome:
+    # leastsq and curve_fit: (x, cov, infodict, mesg, ier)
+    return Outcome(np.asarray(out[0]), int(out[2]["nfev"]), int(out[4]),
+                   out[4] in _SUCCESS)
+
+
+def _fsolve_outcome(out: tuple) -> Outcome:
+    # fsolve: (x, infodict, ier, mesg)
+    return Outcome(np.asarray(out[0]), int(out[1]["nfev"]), int(out[2]),
+                   out[2] == 1)
+
+
+def _calls(solver: Callable[..., Any], args: tuple, kwargs: dict,
+           outcome: Callable[[tuple], Outcome]) -> tuple[Callable[[], Any],
+                                                         Callable[[], Outcome]]:
+    """Return the timed call and the full-output call of `solver` on one input."""
+
+    def timed():
+        return solver(*args, **kwargs)
+
+    def full():
+        try:
+            return outcome(solver(*args, full_output=True, **kwargs))
+        except Exception as exc:  # a failed fit is reported, not fatal
+            return Outcome(None, 0, 0, False, f"{type(exc).__name__}: {exc}")
+
+    return timed, full
+
+
+def _case(function: str, problem: str, group: str, jac: bool, m: int, n: int,
+          ours: tuple, theirs: tuple) -> Case:
+    return Case(function, problem, group, jac, m, n, ours[0], theirs[0],
+                ours[1], theirs[1])
+
+
+def cases(only: str | None = None, include_large: bool = True) -> list[Case]:
+    """Build the rows of the benchmark.
+
+    Parameters
+    ----------
+    only : {"leastsq", "curve_fit", "fsolve"}, optional
+        Keep the rows of one function (``"leastsq"`` includes the vectorized
+        rows). Default: all.
+    include_large : bool, optional
+        Include the large-data rows.
+
+    Returns
+    -------
+    list of Case
+        leastsq rows, vectorized rows, curve_fit rows, then fsolve rows.
+    """
+    import scipy.optimize as sp
+
+    import minpack as mp
+
+    wanted = FUNCTIONS if only is None else (
+        ("leastsq", "vectorized") if only == "leastsq" else (only,))
+    problems = fits() if "fsolve" not in wanted or len(wanted) > 1 else []
+    if not include_large:
+        problems = [f for f in problems if f.group != "large"]
+    rows: list[Case] = []
+
+    if "leastsq" in wanted:
+        for fit in problems:
+            func = residual_function(fit)
+            for jac in (False, True):
+                kw = {"Dfun": jacobian_function(fit) if jac else None}
+                rows.append(_case(
+                    "leastsq", fit.name, fit.group, jac, fit.m, fit.n,
+                    _calls(mp.leastsq, (func, fit.p0), kw, _leastsq_outcome),
+                    _calls(sp.leastsq, (func, fit.p0), kw, _leastsq_outcome)))
+    if "vectorized" in wanted:
+        for fit in problems:
+            if fit.group == "large":
+                continue
+            rows.append(_case(
+                "vectorized", fit.name, fit.group, False, fit.m, fit.n,
+                _calls(mp.leastsq, (vectorized_function(fit), fit.p0),
+                       {"vectorized": True}, _leastsq_outcome),
+                _calls(sp.leastsq, (residual_function(fit), fit.p0), {},
+                       _leastsq_outcome)))
+    if "curve_fit" in wanted:
+        for fit in problems:
+            args = (fit.model, fit.t, fit.y)
+            for jac in (False, True):
+                kw = {"p0": fit.p0, "jac": fit.jacobian if jac else None}
+                rows.append(_case(
+                    "curve_fit", fit.name, fit.group, jac, fit.m, fit.n,
+                    _calls(mp.curve_fit, args, kw, _leastsq_outcome),
+                    _calls(sp.curve_fit, args, kw, _leastsq_outcome)))
+    if "fsolve" in wanted:
+        for eq in equations():
+            for jac in (False, True):
+                kw = {"fprime": eq.jacobian if jac else None}
+                rows.append(_case(
+                    "fsolve", eq.name, "equations", jac, eq.n, eq.n,
+                    _calls(mp.fsolve, (eq.func, eq.x0), kw, _fsolve_outcome),
+                    _calls(sp.fsolve, (eq.func, eq.x0), kw, _fsolve_outcome)))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+
+#: The clock of the timings: `time.perf_counter` (wall) or `time.process_time`.
+_clock: Callable[[], float] = time.perf_counter
+
+
+def _per_call(call: Callable[[], Any], number: int) -> float:
+    """Mean time of `number` back-to-back calls."""
+    clock = _clock
+    begin = clock()
+    for _ in range(number):
+        call()
+    return (clock() - begin) / number
+
+
+def _interleaved(calls: Sequence[Callable[[], Any]], repeats: int,
+                 min_sample: float) -> list[float]:
+    """Median time per call of each of `calls`, timed in turn.
+
+    Every timing runs a call back to back until the sample lasts about
+    `min_sample` seconds (the same count for all calls). The order rotates from
+    one repeat to the next, so no call always runs first.
+    """
+    once = max(max(_per_call(call, 1) for call in calls), 1e-7)
+    number = max(1, math.ceil(min_sample / once))
+    samples: list[list[float]] = [[] for _ in calls]
+    k = len(calls)
+    for r in range(repeats):
+        for j in range(k):
+            i = (j + r) % k if r % 2 == 0 else (k - 1 - j + r) % k
+            samples[i].append(_per_call(calls[i], number))
+    return [statistics.median(s) for s in samples]
+
+
+def _same_solution(ours: Outcome, theirs: Outcome) -> tuple[str, str]:
+    """Check that both libraries did the same work: ``(flag, note)``.
+
+    `flag` is empty when both reached the same point with the same verdict
+    (success, or the same ier); otherwise it says what differs and the row is
+    left out of the means. `note` describes an unflagged row.
+    """
+    if ours.x is None:
+        return f"DIFFERENT: minpack raised {ours.error.split(':')[0]}", ""
+    if theirs.x is None:
+        return f"DIFFERENT: scipy raised {theirs.error.split(':')[0]}", ""
+    if ours.x.shape != theirs.x.shape:
+        return "DIFFERENT: x shapes differ", ""
+    scale = np.abs(theirs.x) + 1e-6 * np.max(np.abs(theirs.x)) + 1e-300
+    worst = float(np.max(np.abs(ours.x - theirs.x) / scale))
+    if not worst <= _SAME_X_RTOL:
+        return f"DIFFERENT x (rel. {worst:.1e})", ""
+    if ours.ok != theirs.ok or (not ours.ok and ours.ier != theirs.ier):
+        return f"DIFFERENT ier: minpack {ours.ier}, scipy {theirs.ier}", ""
+    if not ours.ok:
+        return "", f"same x, both stop with ier {ours.ier}"
+    return "", "same x"
+
+
+@dataclass
+class Row:
+    """A measured row of the table."""
+
+    case: Case
+    scipy_time: float
+    ours_time: float
+    scipy_nfev: int
+    ours_nfev: int
+    flag: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        """Our median time over SciPy's."""
+        return self.ours_time / self.scipy_time
+
+
+def _measure(case: Case, repeats: int, min_sample: float) -> Row:
+    ours = case.ours_outcome()
+    theirs = case.theirs_outcome()
+    flag, note = _same_solution(ours, theirs)
+    if ours.x is None or theirs.x is None:
+        return Row(case, math.nan, math.nan, theirs.nfev, ours.nfev, flag, note)
+    t_ours, t_theirs = _interleaved((case.ours, case.theirs), repeats, min_sample)
+    return Row(case, t_theirs, t_ours, theirs.nfev, ours.nfev, flag, note)
+
+
+def _fmt_time(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.3f} s"
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    """Return the geometric mean of the positive values (nan for none)."""
+    values = [v for v in values if math.isfinite(v) and v > 0]
+    if not values:
+        return math.nan
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+_HEADER = (f"{'function':<10} {'problem':<26} {'jac':<3} {'m':>7} {'n':>2} "
+           f"{'scipy':>10} {'minpack':>10} {'ratio':>6} "
+           f"{'nfev scipy':>10} {'nfev ours':>9}  check")
+
+
+def _format_row(row: Row) -> str:
+    c = row.case
+    return (f"{c.function:<10} {c.problem:<26} {'yes' if c.jac else 'no':<3} "
+            f"{c.m:>7} {c.n:>2} {_fmt_time(row.scipy_time):>10} "
+            f"{_fmt_time(row.ours_time):>10} {row.ratio:>6.2f} "
+            f"{row.scipy_nfev:>10} {row.ours_nfev:>9}  {row.flag or row.note}")
+
+
+# ---------------------------------------------------------------------------
+# Single measurements
+# ---------------------------------------------------------------------------
+
+
+def _full_output_cost(repeats: int, min_sample: float) -> tuple[float, float]:
+    """Extra seconds of ``full_output=True`` over ``False``: (minpack, scipy)."""
+    import scipy.optimize as sp
+
+    import minpack as mp
+
+    fit = _curve_fits()[0]  # exponential, n = 3
+    func = residual_function(fit)
+    p0 = fit.p0
+    calls = (lambda: mp.leastsq(func, p0),
+             lambda: mp.leastsq(func, p0, full_output=True),
+             lambda: sp.leastsq(func, p0),
+             lambda: sp.leastsq(func, p0, full_output=True))
+    t = _interleaved(calls, repeats, min_sample)
+    return t[1] - t[0], t[3] - t[2]
+
+
+class Overhead(NamedTuple):
+    """Time per evaluation spent outside the user's function."""
+
+    fit_time: float
+    func_time: float
+    nfev: int
+    calls: int
+
+    @property
+    def per_nfev(self) -> float:
+        """(fit time - nfev x func time) / nfev."""
+        return (self.fit_time - self.nfev * self.func_time) / self.nfev
+
+    @property
+    def per_call(self) -> float:
+        """The same per actual call of func (SciPy calls it nfev + 2 times)."""
+        return (self.fit_time - self.calls * self.func_time) / self.calls
+
+
+def _overhead(repeats: int, min_sample: float) -> tuple[Overhead, Overhead]:
+    """Per-evaluation overhead of leastsq on the exponential fit: (minpack, scipy)."""
+    import scipy.optimize as sp
+
+    import minpack as mp
+
+    fit = _curve_fits()[0]
+    func = residual_function(fit)
+    p0 = fit.p0
+    count = [0]
+
+    def counted(p):
+        count[0] += 1
+        return func(p)
+
+    found = []
+    for solver in (mp.leastsq, sp.leastsq):
+        count[0] = 0
+        x, _, info, _, _ = solver(counted, p0, full_output=True)
+        found.append((x, int(info["nfev"]), count[0]))
+    x = found[0][0]
+
+    def one_func_call():
+        func(x)
+
+    t_ours, t_scipy, t_func = _interleaved(
+        (lambda: mp.leastsq(func, p0), lambda: sp.leastsq(func, p0), one_func_call),
+        repeats, min_sample)
+    return (Overhead(t_ours, t_func, found[0][1], found[0][2]),
+            Overhead(t_scipy, t_func, found[1][1], found[1][2]))
+
+
+def _rss_bytes() -> int | None:
+    """Resident set size from /proc/self/statm (None where there is no /proc)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            resident_pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_growth(fits_count: int) -> tuple[int | None, int | None]:
+    """RSS growth over `fits_count` consecutive small fits: (minpack, scipy)."""
+    import scipy.optimize as sp
+
+    import minpack as mp
+
+    fit = _curve_fits()[0]
+    func = residual_function(fit)
+    p0 = fit.p0
+    growth: list[int | None] = []
+    for solver in (mp.leastsq, sp.leastsq):
+        for _ in range(min(1000, fits_count)):  # warm caches and allocator pools
+            solver(func, p0)
+        gc.collect()
+        before = _rss_bytes()
+        for _ in range(fits_count):
+            solver(func, p0)
+        gc.collect()
+        after = _rss_bytes()
+        growth.append(None if before is None or after is None else after - before)
+    return growth[0], growth[1]
+
+
+_PEAK_CHILD = """\
+import json, sys
+from minpack.bench import _peak_in_this_process
+print(json.dumps(_peak_in_this_process(sys.argv[1], sys.argv[2] == "jac",
+                                       int(sys.argv[3]))))
+"""
+
+
+def _high_water_bytes() -> int:
+    """Return the peak resident memory of this process.
+
+    ``VmHWM`` from /proc/self/status where there is one: ``ru_maxrss`` of a child
+    process can hold its parent's resident size from before the ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux
+
+
+def _reset_high_water() -> bool:
+    """Reset the peak resident memory to the current one (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_in_this_process(library: str, jac: bool, m: int) -> dict[str, Any]:
+    """Fit the large problem once; how far the peak RSS rises above the RSS before.
+
+    The data are built and the residuals (and the Jacobian) evaluated once
+    before the measurement starts. Where the peak cannot be reset, the baseline
+    is the peak so far, which includes those evaluations' temporaries.
+    """
+    import minpack
+
+    if library == "minpack":
+        from minpack import leastsq
+    else:
+        from scipy.optimize import leastsq
+    fit = _large_fit(m)
+    func = residual_function(fit)
+    dfun = jacobian_function(fit) if jac else None
+    func(fit.p0)
+    if dfun is not None:
+        dfun(fit.p0)
+    gc.collect()
+    before = _rss_bytes() if _reset_high_water() else None
+    if before is None:
+        before = _high_water_bytes()
+    _, ier = leastsq(func, fit.p0, Dfun=dfun)
+    after = _high_water_bytes()
+    return {"growth": after - before, "ier": int(ier), "minpack": minpack.__file__}
+
+
+def _peak_growth(library: str, jac: bool, m: int) -> tuple[int | None, str]:
+    """Run `_peak_in_this_process` in a fresh interpreter: (bytes, problem)."""
+    import minpack
+
+    env = dict(os.environ, PYTHONSAFEPATH="1")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _PEAK_CHILD, library, "jac" if jac else "nojac",
+             str(m)], capture_output=True, text=True, env=env, timeout=600,
+            cwd=tempfile.gettempdir(), check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"could not run a child process ({exc})"
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"child process failed: {last}"
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    note = ""
+    if os.path.realpath(result["minpack"]) != os.path.realpath(minpack.__file__):
+        note = f"child imported another minpack ({result['minpack']})"
+    elif result["ier"] not in _SUCCESS:
+        note = f"ier = {result['ier']}"
+    return int(result["growth"]), note
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {system}"
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):
+        return "unknown"
+
+
+def _write_png(rows: list[Row], path: str) -> str:
+    """Bar chart of the ratios; returns what was done, for the report."""
+    try:
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+    except ImportError:
+        return "matplotlib is not installed: no PNG written"
+    colors = {"leastsq": "tab:blue", "vectorized": "tab:purple",
+              "curve_fit": "tab:green", "fsolve": "tab:orange"}
+    shown = [r for r in rows if math.isfinite(r.ratio)]
+    if not shown:
+        return "no rows to plot: no PNG written"
+    fig = Figure(figsize=(8.0, 1.2 + 0.16 * len(shown)))
+    ax = fig.add_subplot()
+    y = np.arange(len(shown))
+    ratios = np.array([r.ratio for r in shown])
+    # Bars grow from 1.0: to the left where minpack is faster, right where slower.
+    ax.barh(y, ratios - 1.0, left=1.0, height=0.75,
+            color=[colors[r.case.function] for r in shown])
+    for k, r in enumerate(shown):
+        if r.flag:
+            ax.annotate(" different solution", (r.ratio, k), va="center", fontsize=6)
+    ax.set_yticks(y, [r.case.label for r in shown], fontsize=6)
+    ax.set_ylim(len(shown) - 0.5, -0.5)
+    ax.set_xscale("log")
+    low = min(0.1, 0.8 * float(ratios.min()))
+    high = max(10.0, 1.25 * float(ratios.max()))
+    ax.set_xlim(low, high)
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+             if low <= t <= high]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.axvline(1.0, color="black", linewidth=1.0)
+    ax.set_xlabel("median time minpack / median time SciPy (< 1: minpack is faster)")
+    ax.set_title("minpack vs SciPy, one bar per problem", fontsize=10)
+    ax.legend(handles=[Patch(color=c, label=f) for f, c in colors.items()],
+              loc="lower right", fontsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return f"bar chart of the ratios written to {path}"
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.2f} MB"
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m minpack.bench",
+        description="Time minpack's leastsq, curve_fit and fsolve against "
+        "scipy.optimize's in the same process, interleaved, and print the median "
+        "times, their ratio (minpack/scipy) and nfev per problem, the geometric "
+        "mean ratio per function, and the overhead and memory measurements of "
+        "issue 5.")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer repeats, shorter samples and fewer fits in the "
+                        "memory test (for CI and tests)")
+    parser.add_argument("--only", choices=("leastsq", "curve_fit", "fsolve"),
+                        help="time one function only (leastsq includes the "
+                        "vectorized rows and the single measurements)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timings per library and row; the median is quoted "
+                        "(default: 9, or 3 with --quick)")
+    parser.add_argument("--min-sample", type=float, default=None, metavar="SECONDS",
+                        help="repeat short calls within one timing to last at "
+                        "least this long (default: 0.01, or 0.003 with --quick)")
+    parser.add_argument("--memory-fits", type=int, default=None, metavar="N",
+                        help="consecutive fits in the resident-memory test "
+                        "(default: 100000, or 5000 with --quick)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall time (default, what users wait for) or this "
+                        "process's CPU time (steadier on a busy machine)")
+    parser.add_argument("--png", metavar="PATH",
+                        help="write a bar chart of the ratios (needs matplotlib)")
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 9
+    if args.min_sample is None:
+        args.min_sample = 0.003 if args.quick else 0.01
+    if args.memory_fits is None:
+        args.memory_fits = 5000 if args.quick else 100_000
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.min_sample < 0:
+        parser.error("--min-sample must not be negative")
+    if args.memory_fits < 1:
+        parser.error("--memory-fits must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the report.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments without the program name; default
+        ``sys.argv[1:]``. See ``python -m minpack.bench --help``.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 1 when SciPy is not installed.
+    """
+    args = _parse_args(argv)
+    try:
+        import scipy
+    except ImportError:
+        print("error: the benchmark compares with SciPy, which is not installed",
+              file=sys.stderr)
+        return 1
+    import minpack
+
+    global _clock
+    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    started = time.perf_counter()
+    print(f"minpack {minpack.__version__} vs scipy {scipy.__version__} "
+          f"(numpy {np.__version__}, Python {platform.python_version()})")
+    print(f"machine: {_machine()}")
+    print(f"load average at start: {_load()}")
+    clock = "wall time" if args.clock == "wall" else "CPU time of this process"
+    print(f"{clock}: median of {args.repeats} timings per library and row, minpack "
+          f"and scipy taken in turn;\n  short calls repeated to last >= "
+          f"{args.min_sample:g} s per timing")
+    print("ratio = minpack time / scipy time (< 1: minpack is faster); nfev as "
+          "each library reports it")
+    print("(minpack counts calls of func; scipy's leastsq calls func nfev + 2 times)")
+    print()
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        rows = _run_rows(args)
+        print()
+        _print_means(rows)
+        extras = None
+        if args.only in (None, "leastsq"):
+            print()
+            extras = _run_extras(args)
+    print()
+    _print_targets(rows, extras)
+    if args.png:
+        print()
+        print(_write_png(rows, args.png))
+    print()
+    print(f"load average at end: {_load()}; "
+          f"benchmark took {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _run_rows(args: argparse.Namespace) -> list[Row]:
+    print(_HEADER)
+    print("-" * len(_HEADER))
+    rows = []
+    previous = None
+    for case in cases(args.only):
+        if previous is not None and case.function != previous:
+            print()
+        previous = case.function
+        gc.collect()
+        row = _measure(case, args.repeats, args.min_sample)
+        rows.append(row)
+        print(_format_row(row), flush=True)
+    return rows
+
+
+_MEANS: tuple[tuple[str, Callable[[Row], bool]], ...] = (
+    ("leastsq, small problems",
+     lambda r: r.case.function == "leastsq" and r.case.small),
+    ("leastsq, all problems", lambda r: r.case.function == "leastsq"),
+    ("leastsq, large m", lambda r: r.case.function == "leastsq" and not r.case.small),
+    ("curve_fit, small problems",
+     lambda r: r.case.function == "curve_fit" and r.case.small),
+    ("curve_fit, all problems", lambda r: r.case.function == "curve_fit"),
+    ("fsolve", lambda r: r.case.function == "fsolve"),
+    ("leastsq vectorized=True vs scipy leastsq",
+     lambda r: r.case.function == "vectorized"),
+)
+
+
+def _mean_of(rows: list[Row], select: Callable[[Row], bool]) -> tuple[float, int, int]:
+    """(geometric mean over the unflagged rows, rows used, rows flagged)."""
+    chosen = [r for r in rows if select(r)]
+    used = [r.ratio for r in chosen if not r.flag]
+    return geometric_mean(used), len(used), len(chosen) - len(used)
+
+
+def _print_means(rows: list[Row]) -> None:
+    print("geometric mean of the ratios (rows flagged above are left out)")
+    for title, select in _MEANS:
+        mean, used, flagged = _mean_of(rows, select)
+        if used + flagged == 0:
+            continue
+        worst = max((r for r in rows if select(r) and not r.flag),
+                    key=lambda r: r.ratio, default=None)
+        text = f"  {title:<42} {mean:5.2f}  ({used} rows"
+        text += f", {flagged} flagged)" if flagged else ")"
+        if worst is not None:
+            text += f"; worst {worst.ratio:.2f} ({worst.case.problem}"
+            text += ", jac)" if worst.case.jac else ")"
+        print(text)
+
+
+class Extras(NamedTuple):
+    """The single measurements."""
+
+    full_output: tuple[float, float]
+    overhead: tuple[Overhead, Overhead]
+    rss_growth: tuple[int | None, int | None]
+    fits: int
+    peak: dict[tuple[str, bool], tuple[int | None, str]]
+    peak_m: int
+
+
+def _run_extras(args: argparse.Namespace) -> Extras:
+    repeats = max(args.repeats, 5) * 2
+    print("extra cost of full_output=True over full_output=False "
+          "(leastsq, exponential fit, n = 3)")
+    extra = _full_output_cost(repeats, args.min_sample)
+    print(f"  minpack {extra[0] * 1e6:7.2f} us    scipy {extra[1] * 1e6:7.2f} us")
+    print()
+
+    print("time per evaluation beyond the user's function (leastsq, exponential "
+          "fit, Dfun=None):")
+    print("  (fit time - nfev x time of one func call) / nfev")
+    overhead = _overhead(repeats, args.min_sample)
+    for name, o in zip(("minpack", "scipy"), overhead, strict=True):
+        text = (f"  {name:<8} {o.per_nfev * 1e6:7.2f} us  (fit "
+                f"{_fmt_time(o.fit_time)}, nfev {o.nfev}, func "
+                f"{o.func_time * 1e6:.2f} us per call")
+        if o.calls != o.nfev:
+            text += f"; {o.calls} actual calls: {o.per_call * 1e6:.2f} us per call"
+        print(text + ")")
+    print()
+
+    print(f"resident memory growth over {args.memory_fits:,} consecutive fits "
+          "(leastsq, exponential fit; /proc/self/statm)")
+    growth = _rss_growth(args.memory_fits)
+    print(f"  minpack {_mb(growth[0])}    scipy {_mb(growth[1])}")
+    print()
+
+    m = LARGE_SIZES[-1]
+    jac_bytes = m * 5 * 8
+    print(f"peak memory of one leastsq fit, m = {m:,}, n = 5: peak RSS during the fit "
+          "minus RSS before it,\n  in a fresh process (the data and one evaluation "
+          f"already in memory); one m x n Jacobian = {_mb(jac_bytes)}")
+    peak: dict[tuple[str, bool], tuple[int | None, str]] = {}
+    for jac in (False, True):
+        for library in ("minpack", "scipy"):
+            growth_bytes, note = _peak_growth(library, jac, m)
+            peak[library, jac] = (growth_bytes, note)
+            size = ("n/a" if growth_bytes is None
+                    else f"{_mb(growth_bytes)} = {growth_bytes / jac_bytes:.2f} x "
+                    "Jacobian")
+            print(f"  {library:<8} {'Dfun given' if jac else 'Dfun=None':<10} {size}"
+                  + (f"  [{note}]" if note else ""))
+    return Extras(extra, overhead, growth, args.memory_fits, peak, m)
+
+
+def _print_targets(rows: list[Row], extras: Extras | None) -> None:
+    print("issue 5 targets, in this run")
+    lines: list[tuple[bool, str]] = []
+
+    def mean_target(title: str, select: Callable[[Row], bool], limit: float) -> None:
+        mean, used, _ = _mean_of(rows, select)
+        if used:
+            lines.append((mean <= limit,
+                          f"{title}: geometric mean {mean:.2f} <= {limit}"))
+
+    def is_leastsq(r: Row) -> bool:
+        return r.case.function == "leastsq"
+
+    mean_target("leastsq, small problems", lambda r: is_leastsq(r) and r.case.small,
+                0.75)
+    leastsq_rows = [r for r in rows if is_leastsq(r) and not r.flag]
+    if leastsq_rows:
+        above = [r for r in leastsq_rows if r.ratio > 1.0]
+        lines.append((not above, f"leastsq: no problem above 1.0 ({len(above)} of "
+                      f"{len(leastsq_rows)} rows above)"))
+    mean_target("curve_fit", lambda r: r.case.function == "curve_fit", 0.6)
+    mean_target("fsolve", lambda r: r.case.function == "fsolve", 0.8)
+    mean_target("leastsq vectorized=True", lambda r: r.case.function == "vectorized",
+                0.5)
+    large = [r for r in rows if r.case.m == LARGE_SIZES[-1] and not r.flag
+             and r.case.function in ("leastsq", "curve_fit")]
+    if large:
+        worst = max(r.ratio for r in large)
+        lines.append((worst <= 1.0, f"large m = {LARGE_SIZES[-1]:,}, n = 5: not slower "
+                      f"than scipy (worst ratio {worst:.2f})"))
+    if extras is not None:
+        fo = extras.full_output[0] * 1e6
+        lines.append((fo <= 5.0,
+                      f"full_output=True costs at most 5 us more: {fo:.2f} us"))
+        oh = extras.overhead[0].per_nfev * 1e6
+        lines.append((oh <= 1.0, f"overhead per evaluation at most 1 us: {oh:.2f} us"))
+        growth = extras.rss_growth[0]
+        if growth is not None:
+            scaled = growth * 100_000 / extras.fits
+            text = f"memory growth over 100,000 fits below 5 MB: {_mb(growth)}"
+            if extras.fits != 100_000:
+                text += f" over {extras.fits:,} fits (x{100_000 / extras.fits:g}: " \
+                        f"{_mb(scaled)})"
+            lines.append((scaled < 5 * 2**20, text))
+        jac_bytes = extras.peak_m * 5 * 8
+        for jac in (False, True):
+            ours = extras.peak.get(("minpack", jac), (None, ""))[0]
+            theirs = extras.peak.get(("scipy", jac), (None, ""))[0]
+            if ours is not None and theirs is not None:
+                # SciPy runs MINPACK-1 itself: more than half a Jacobian above its
+                # peak would be a copy of the Jacobian that MINPACK does not need.
+                extra = (ours - theirs) / jac_bytes
+                kind = "Dfun" if jac else "no Dfun"
+                lines.append((extra < 0.5, f"peak memory, {kind}: no extra Jacobian "
+                              f"copy (minpack {_mb(ours)}, scipy {_mb(theirs)}: "
+                              f"{extra:+.2f} Jacobians)"))
+    for ok, text in lines:
+        print(f"  [{'ok' if ok else 'MISS'}] {text}")
+    if not lines:
+        print("  (nothing measured)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
