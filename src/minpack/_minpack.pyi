@@ -1,4 +1,12 @@
-"""Type stubs for the compiled extension (see _minpack.pyf)."""
+"""Type stubs for the compiled extension ``minpack._minpack`` (see _minpack.pyf).
+
+Hand-written from the signature file; tests/test_stubs.py checks that every
+routine, argument name and result count here matches the built module.
+
+Callbacks receive views of Fortran memory, and return a status: 0 to continue,
+non-zero to stop the solver. Extra positional arguments for a callback go in
+its ``*_extra_args`` tuple.
+"""
 
 from collections.abc import Callable
 
@@ -8,14 +16,155 @@ import numpy.typing as npt
 _F64 = npt.NDArray[np.float64]
 _I32 = npt.NDArray[np.int32]
 
-def lmdif(
-    fcn: Callable[[_F64, _F64], int],
-    x: _F64, fvec: _F64, ftol: float, xtol: float, gtol: float, maxfev: int,
-    epsfcn: float, diag: _F64, mode: int, factor: float,
-) -> tuple[_F64, _F64, _F64, _F64, _I32, _F64, int, int]: ...
-def lmder(
-    fcn: Callable[[_F64, _F64], int], jac: Callable[[_F64, _F64], int],
-    x: _F64, fvec: _F64, ftol: float, xtol: float, gtol: float, maxfev: int,
-    diag: _F64, mode: int, factor: float,
-) -> tuple[_F64, _F64, _F64, _F64, _I32, _F64, int, int, int]: ...
-def covar(r: _F64, ipvt: _I32) -> tuple[_F64, int]: ...
+# fcn(x, fvec, *extra) -> (status, residuals): f2py copies the residuals into fvec.
+_Fcn = Callable[..., tuple[int, npt.ArrayLike]]
+# jac(x, fjac, *extra) -> status: fjac (m, n) written in place.
+_Jac = Callable[..., int]
+# progress(nfev, x, fvec, *extra) -> status: once per iteration.
+_Progress = Callable[..., int]
+# block(x, fvec, *extra) -> status: x (n, k) and fvec (m, k), k points at once.
+_Block = Callable[..., int]
+
+# (x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev)
+_LmResult = tuple[_F64, _F64, _F64, _F64, _I32, _F64, int, int, int]
+# (x, fvec, diag, fjac, r, qtf, info, nfev, njev)
+_HybridResult = tuple[_F64, _F64, _F64, _F64, _F64, _F64, int, int, int]
+
+def lm(
+    fcn: _Fcn,
+    jac: _Jac,
+    progress: _Progress,
+    block: _Block,
+    use_jac: int,
+    nprint: int,
+    use_block: int,
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+    fcn_extra_args: tuple = (),
+    jac_extra_args: tuple = (),
+    progress_extra_args: tuple = (),
+    block_extra_args: tuple = (),
+) -> _LmResult:
+    """lmdif (use_jac 0) or lmder (1) with Python callbacks; fvec: f(x) on entry."""
+
+def lm_c(
+    faddr: int,
+    jaddr: int,
+    uaddr: int,
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+) -> _LmResult:
+    """lmdif (jaddr 0) or lmder with compiled callbacks; releases the GIL."""
+
+def lm_c_progress(
+    progress: _Progress,
+    faddr: int,
+    jaddr: int,
+    uaddr: int,
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+    progress_extra_args: tuple = (),
+) -> _LmResult:
+    """As lm_c, with a Python progress report every iteration (holds the GIL)."""
+
+def lm_c_batch(
+    faddr: int,
+    jaddr: int,
+    ubase: int,
+    ustride: int,
+    m: int,
+    n: int,
+    k: int,
+    x: _F64,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+    want_fvec: int,
+    fvec: _F64,
+    want_cov: int,
+    cov: _F64,
+    fnorm: _F64,
+    ier: _I32,
+    nfev: _I32,
+    njev: _I32,
+) -> None:
+    """k compiled fits; x, fvec, cov, fnorm, ier, nfev, njev written in place."""
+
+def hybrid(
+    fcn: _Fcn,
+    jac: _Jac,
+    use_jac: int,
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    xtol: float,
+    maxfev: int,
+    ml: int,
+    mu: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+    fcn_extra_args: tuple = (),
+    jac_extra_args: tuple = (),
+) -> _HybridResult:
+    """hybrd (use_jac 0) or hybrj (1) with Python callbacks; fvec: f(x) on entry."""
+
+def hybrid_c(
+    faddr: int,
+    jaddr: int,
+    uaddr: int,
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    xtol: float,
+    maxfev: int,
+    ml: int,
+    mu: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+) -> _HybridResult:
+    """hybrd (jaddr 0) or hybrj with compiled callbacks; releases the GIL."""
+
+def chkder(
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    fjac: npt.ArrayLike,
+    xp: _F64,
+    fvecp: npt.ArrayLike,
+    mode: int,
+    err: _F64,
+) -> None:
+    """chkder: mode 1 fills xp, mode 2 fills err (both in place)."""
+
+def covar(r: npt.ArrayLike, ipvt: npt.ArrayLike) -> tuple[_F64, int]:
+    """(J^T J)^-1 from lm's fjac and ipvt (1-based): (cov, info)."""
