@@ -1243,9 +1243,11 @@ def _write_png(rows: list[Row], path: str) -> str:
     ax.minorticks_off()
     ax.axvline(1.0, color="black", linewidth=1.0)
     ax.set_xlabel("median time minpack / median time SciPy (< 1: minpack is faster)")
-    ax.set_title("minpack vs SciPy, one bar per problem", fontsize=10)
-    ax.legend(handles=[Patch(color=c, label=f) for f, c in colors.items()],
-              loc="lower right", fontsize=7)
+    ax.set_title("minpack vs SciPy, one bar per problem", fontsize=10, pad=18)
+    present = [f for f in colors if any(r.case.function == f for r in shown)]
+    ax.legend(handles=[Patch(color=colors[f], label=f) for f in present],
+              loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(present),
+              fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
