@@ -26,9 +26,6 @@ import numba
 import numpy as np
 import pytest
 import scipy
-from numba import types
-
-import minpack
 from compiled_models import (
     EXP,
     FUNC_C,
@@ -48,14 +45,10 @@ from compiled_models import (
     holds_gil,
     holds_gil_nogil,
 )
+from numba import types
 
-# scipy.LowLevelCallable.__getitem__ raises ValueError (it hides the tuple
-# underneath), and minpack._compiled.as_compiled reads `obj[0]`, so every
-# LowLevelCallable is refused before its capsule is reached.
-# The fix: tuple.__getitem__(obj, 0). Remove this mark with it.
-LLC_BUG = pytest.mark.xfail(
-    raises=ValueError, strict=True,
-    reason="as_compiled indexes the LowLevelCallable, whose __getitem__ raises")
+import minpack
+
 
 # ---------------------------------------------------------------------------
 # the accepted forms
@@ -67,12 +60,12 @@ CJAC_T = ctypes.CFUNCTYPE(c_int, c_int, c_int, POINTER(c_double), POINTER(c_doub
                           c_int, c_void_p)
 
 def as_double_array(pointer, size: int) -> np.ndarray:
-    """A NumPy view of `size` doubles at `pointer` (an int or a ctypes pointer)."""
+    """Return a NumPy view of `size` doubles at `pointer` (int or ctypes pointer)."""
     return np.ctypeslib.as_array(ctypes.cast(pointer, POINTER(c_double)), (size,))
 
 
 def ctypes_python_pair(model: Model) -> tuple:
-    """The model as ctypes CFUNCTYPE callbacks whose bodies are Python."""
+    """Return the model as ctypes CFUNCTYPE callbacks whose bodies are Python."""
     size = model.data.size
 
     def func(m, n, x, fvec, user_data):
@@ -110,7 +103,8 @@ def form(name: str, model: Model, data: np.ndarray) -> tuple:
         return (scipy.LowLevelCallable(f.ctypes, ud),
                 scipy.LowLevelCallable(j.ctypes, ud), ())
     if name == "LowLevelCallable-args":
-        return scipy.LowLevelCallable(f.ctypes), scipy.LowLevelCallable(j.ctypes), (data,)
+        return (scipy.LowLevelCallable(f.ctypes), scipy.LowLevelCallable(j.ctypes),
+                (data,))
     if name == "PyCapsule":
         return capsule(f.address, FUNC_C), capsule(j.address, JAC_C), (data,)
     if name == "PyCapsule-unnamed":
@@ -126,8 +120,8 @@ FORMS = [
     "numba-ctypes",
     "ctypes-callback",
     "cffi",
-    pytest.param("LowLevelCallable-user_data", marks=LLC_BUG),
-    pytest.param("LowLevelCallable-args", marks=LLC_BUG),
+    "LowLevelCallable-user_data",
+    "LowLevelCallable-args",
     "PyCapsule",
     "PyCapsule-unnamed",
     "PyCapsule-context",
@@ -139,7 +133,7 @@ FORMS = [
 
 
 def python_fit(model: Model, lmder: bool, func=None, jac=None, **kwargs):
-    """The Python-path fit of `model` (its own kernels unless `func` is given)."""
+    """Fit `model` on the Python path (its own kernels unless `func` is given)."""
     func = model.func if func is None else func
     jac = model.jac if jac is None else jac
     return minpack.leastsq(func, np.array(model.x0), args=(model.data.copy(),),
@@ -147,7 +141,7 @@ def python_fit(model: Model, lmder: bool, func=None, jac=None, **kwargs):
 
 
 def compiled_fit(model: Model, lmder: bool, data: np.ndarray | None = None, **kwargs):
-    """The fit of `model` with its numba cfuncs."""
+    """Fit `model` with its numba cfuncs."""
     data = model.data.copy() if data is None else data
     return minpack.leastsq(model.cfunc, np.array(model.x0), args=(data,),
                            Dfun=model.cjac if lmder else None, m=model.m,
@@ -233,7 +227,8 @@ def test_inputs_left_untouched():
 def test_options_reach_the_compiled_fit():
     kwargs = dict(ftol=1e-4, xtol=1e-3, maxfev=40, factor=0.5, diag=[1.0, 2.0, 3.0],
                   epsfcn=1e-10)
-    assert_same_fit(compiled_fit(EXP, False, **kwargs), python_fit(EXP, False, **kwargs))
+    assert_same_fit(compiled_fit(EXP, False, **kwargs),
+                    python_fit(EXP, False, **kwargs))
     kwargs.pop("epsfcn")
     assert_same_fit(compiled_fit(EXP, True, **kwargs), python_fit(EXP, True, **kwargs))
 
@@ -256,7 +251,8 @@ def wants_null(m, n, x, fvec, user_data):
 @pytest.mark.parametrize("args", [(), None], ids=["empty", "default"])
 def test_no_args_passes_null(args):
     kwargs = {} if args is None else {"args": args}
-    x, _, _, _, ier = minpack.leastsq(wants_null, [0.0], m=3, full_output=True, **kwargs)
+    x, _, _, _, ier = minpack.leastsq(wants_null, [0.0], m=3, full_output=True,
+                                      **kwargs)
     assert ier in (1, 2, 3, 4)
     assert x[0] == pytest.approx(2.0)
 
@@ -310,7 +306,6 @@ def test_wrong_args_is_a_type_error(make_args, solver):
             minpack.fsolve(trig_cfunc, [1.0, 1.0], args=make_args(data))
 
 
-@LLC_BUG
 def test_low_level_callable_user_data_and_args_is_a_type_error():
     data = EXP.data.copy()
     func = scipy.LowLevelCallable(EXP.cfunc.ctypes, c_void_p(data.ctypes.data))
@@ -349,7 +344,8 @@ def four_args(m, n, x, fvec):
     return 0
 
 
-@ctypes.CFUNCTYPE(c_double, c_int, c_int, POINTER(c_double), POINTER(c_double), c_void_p)
+@ctypes.CFUNCTYPE(c_double, c_int, c_int, POINTER(c_double), POINTER(c_double),
+                  c_void_p)
 def returns_double(m, n, x, fvec, user_data):
     return 0.0
 
@@ -423,7 +419,8 @@ def test_nonzero_status_from_jacobian():
     assert ier == -2
     assert info["njev"] == 1
     with pytest.raises(RuntimeError, match="-2"):
-        minpack.leastsq(EXP.cfunc, EXP.x0, args=(EXP.data,), m=EXP.m, Dfun=jac_says_stop)
+        minpack.leastsq(EXP.cfunc, EXP.x0, args=(EXP.data,), m=EXP.m,
+                        Dfun=jac_says_stop)
 
 
 # ---------------------------------------------------------------------------
@@ -465,8 +462,8 @@ def test_fsolve_matches_python_path(name, hybrj):
     func, jac, args = form(name, trig_model, c)
     got = minpack.fsolve(func, [1.0, 1.0], args=args, fprime=jac if hybrj else None,
                          full_output=True)
-    ref = minpack.fsolve(trig, [1.0, 1.0], args=(c,), fprime=trig_jac if hybrj else None,
-                         full_output=True)
+    ref = minpack.fsolve(trig, [1.0, 1.0], args=(c,),
+                         fprime=trig_jac if hybrj else None, full_output=True)
     np.testing.assert_array_equal(got[0], ref[0])
     assert got[1].keys() == ref[1].keys()
     for key in ref[1]:
@@ -491,9 +488,6 @@ def test_fsolve_nonzero_status_full_output():
     assert "non-zero status" in msg and "-7" in msg
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="fsolve raises TypeError for a non-zero status; leastsq "
-                          "raises RuntimeError")
 def test_fsolve_nonzero_status_raises_runtime_error():
     with pytest.raises(RuntimeError, match="-7"):
         minpack.fsolve(trig_stops, [1.0, 1.0])
@@ -585,8 +579,10 @@ _usleep.restype = c_int
 
 @numba.cfunc(FUNC_SIG)
 def exp_cfunc_handshake(m, n, x, fvec, user_data):
-    """On its first call, wait (at most ~20 s) for Python to answer: data are
-    [t, y, asked, answered]."""
+    """Wait on the first call (at most ~20 s) for Python to answer.
+
+    The data are [t, y, asked, answered].
+    """
     d = numba.carray(user_data, (2 * m + 2,), np.float64)
     exp_fill(m, x, d, fvec)
     if d[2 * m] == 0.0:

@@ -10,6 +10,8 @@ Fortran.
 
 from __future__ import annotations
 
+import numbers
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -18,29 +20,97 @@ import numpy as np
 F64 = np.dtype(np.float64)
 
 
-def as_start(x0: Any) -> np.ndarray:
+def as_start(x0: Any, name: str = "x0") -> np.ndarray:
     """Return the starting point as a fresh 1-D float64 array.
+
+    `name` is the argument's name in error messages.
 
     Raises
     ------
     TypeError
-        If `x0` is not real-valued (complex, object, strings).
+        If `x0` is not real-valued (complex, object, strings), or is empty
+        (MINPACK's improper input N = 0).
+    ValueError
+        If `x0` holds a NaN or an infinity: no fit can start there.
     """
     a = np.asarray(x0)
     if a.dtype.kind not in "biuf":
         raise TypeError(
-            f"x0 must be real numbers (a scalar or an array of floats); "
+            f"{name} must be real numbers (a scalar or an array of floats); "
             f"got an array of dtype {a.dtype}"
         )
-    return np.array(a, dtype=np.float64, order="C").reshape(-1)
+    x = np.array(a, dtype=np.float64, order="C").reshape(-1)
+    if x.size == 0:
+        raise TypeError(f"Improper input: {name} is empty (shape {a.shape}); it "
+                        f"needs one entry per variable")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite; got {np.array2string(x, threshold=8)}")
+    return x
+
+
+def as_real(value: Any, name: str) -> float:
+    """Return a real scalar argument (ftol, factor, ...) as a float.
+
+    Raises TypeError for strings, complex numbers, None and arrays with more
+    than one element, which f2py would otherwise convert or truncate.
+    """
+    if isinstance(value, numbers.Real) or (
+            isinstance(value, np.ndarray) and value.ndim == 0
+            and value.dtype.kind in "biuf"):
+        return float(value)
+    raise TypeError(f"{name} must be a real number; got {describe(value)}")
+
+
+def as_maxfev(maxfev: Any) -> int:
+    """Return `maxfev` as an int; 0 (SciPy's test is ``maxfev == 0``) stays 0."""
+    if isinstance(maxfev, numbers.Real) and maxfev == 0:
+        return 0
+    try:
+        value = operator.index(maxfev)
+    except TypeError:
+        raise TypeError(f"maxfev must be an integer; got {describe(maxfev)}") from None
+    if value > 2**31 - 1:  # SciPy's exception, with a message that says why
+        raise OverflowError(f"maxfev={value} does not fit in a C int (at most 2**31 - 1)")
+    return value
+
+
+_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float16, np.float32,
+                                                     np.float64, np.longdouble)}
+
+
+def machine_epsilon(dtype: np.dtype) -> float:
+    """SciPy's default epsfcn: the machine epsilon of the residuals' dtype
+    (float64's for integer residuals)."""
+    eps = _EPS.get(dtype)
+    return _EPS[F64] if eps is None else eps
+
+
+def first_point(x: np.ndarray, x0: Any) -> tuple[np.ndarray, bool]:
+    """The point of the one evaluation at x0, and whether MINPACK may reuse it.
+
+    SciPy evaluates `func` at `x0` in x0's own dtype to learn the residuals'
+    dtype (which sets the default epsfcn), then lets MINPACK evaluate at x0
+    in float64. When x0 is float64, integer or a Python number the two are
+    the same evaluation, so we make it once (a fresh float64 copy) and hand
+    it to MINPACK. Only for another float dtype (float32, ...) do the two
+    differ; then we call at x0 in that dtype, as SciPy does, and MINPACK
+    makes its own first evaluation (one call more than nfev).
+    """
+    dtype = getattr(x0, "dtype", None)
+    if dtype is None or dtype == F64 or dtype.kind != "f":
+        return x.copy(), True
+    return np.array(x0).reshape(-1), False
 
 
 def as_diag(diag: Any, n: int) -> tuple[int, np.ndarray]:
     """Return MINPACK's (mode, diag) for the `diag` argument."""
     if diag is None:
         return 1, np.ones(n)
-    d = np.array(diag, dtype=np.float64).reshape(-1)
-    if d.shape != (n,):
+    given = np.asarray(diag)
+    if given.dtype.kind not in "biuf":
+        raise TypeError(f"diag must be real numbers; got an array of dtype {given.dtype}")
+    d = np.array(given, dtype=np.float64).reshape(-1)
+    if given.ndim > 1 or d.shape != (n,):
         raise ValueError(
             f"diag must have one entry per variable (length {n}); "
             f"got shape {np.shape(diag)}")
@@ -95,21 +165,23 @@ def shape_mismatch(checker: str, argname: str, thefunc: Any,
 
 def residual_callback(
     func: Callable[..., Any], args: tuple, m: int, errors: list
-) -> Callable[[np.ndarray, np.ndarray], int]:
-    """Build the callback the Fortran solver calls for residuals."""
+) -> Callable[[np.ndarray, np.ndarray], tuple[int, np.ndarray]]:
+    """Build the callback the Fortran solver calls for residuals.
+
+    It returns ``(status, residuals)``; f2py copies the residuals into the
+    Fortran buffer `fvec` (which is returned unchanged after an error).
+    """
     mshape = (m,)
 
-    def fcn(x: np.ndarray, fvec: np.ndarray) -> int:
+    def fcn(x: np.ndarray, fvec: np.ndarray) -> tuple[int, np.ndarray]:
         try:
             r = func(x.copy(), *args)
             if r.__class__ is np.ndarray and r.dtype is F64 and r.shape == mshape:
-                fvec[:] = r
-            else:
-                fvec[:] = residual_array(r, m, "func")
+                return 0, r
+            return 0, residual_array(r, m, "func")
         except BaseException as exc:  # re-raised by the solver function
             errors.append(exc)
-            return -1
-        return 0
+            return -1, fvec
 
     return fcn
 
@@ -264,13 +336,12 @@ def vectorized_callbacks(
     points of a difference Jacobian in one call.
     """
 
-    def fcn(x: np.ndarray, fvec: np.ndarray) -> int:
+    def fcn(x: np.ndarray, fvec: np.ndarray) -> tuple[int, np.ndarray]:
         try:
-            fvec[:] = vectorized_residuals(func(x.reshape(-1, 1), *args), m, 1)[:, 0]
+            return 0, vectorized_residuals(func(x.copy().reshape(-1, 1), *args), m, 1)[:, 0]
         except BaseException as exc:  # re-raised by the solver function
             errors.append(exc)
-            return -1
-        return 0
+            return -1, fvec
 
     def block(x: np.ndarray, fvec: np.ndarray) -> int:
         try:

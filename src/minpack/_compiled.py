@@ -93,8 +93,9 @@ def as_compiled(obj: Any, argname: str) -> Compiled | None:
         return None
     cls = type(obj)
     # scipy.LowLevelCallable: a tuple subclass (capsule, function, user_data)
+    # whose own __getitem__ refuses indexing
     if cls.__name__ == "LowLevelCallable" and isinstance(obj, tuple):
-        return _from_capsule(obj[0], argname, obj)
+        return _from_capsule(tuple.__getitem__(obj, 0), argname, obj)
     if cls.__name__ == "PyCapsule":
         return _from_capsule(obj, argname, obj)
     # numba cfunc: an address and a ctypes prototype

@@ -6,6 +6,7 @@ The marshalling lives here; the algorithm (hybrd, hybrj) lives in
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +17,12 @@ from . import _minpack
 from ._callbacks import (
     F64,
     as_diag,
+    as_maxfev,
+    as_real,
     as_start,
+    first_point,
     jacobian_callback,
+    machine_epsilon,
     never_called,
     residual_array,
     residual_callback,
@@ -189,6 +194,9 @@ def fsolve(
     """
     x = as_start(x0)
     n = x.size
+    xtol, factor = as_real(xtol, "xtol"), as_real(factor, "factor")
+    epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
+    maxfev = as_maxfev(maxfev)
     if not isinstance(args, tuple):
         args = (args,)
     use_jac = fprime is not None
@@ -198,6 +206,8 @@ def fsolve(
     maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev < 0 else maxfev
     mode, diag_arr = as_diag(diag, n)
     ml, mu = (-10, -10) if band is None else band[:2]
+    if not all(isinstance(b, numbers.Integral) for b in (ml, mu)):
+        raise TypeError(f"band must be two integers (ml, mu); got {band!r:.60}")
     # a negative band width means a dense Jacobian, as in SciPy
     ml = n - 1 if ml < 0 else ml
     mu = n - 1 if mu < 0 else mu
@@ -207,8 +217,9 @@ def fsolve(
     compiled_jac = as_compiled(fprime, "fprime")
     if compiled is None and compiled_jac is None:
         # One evaluation at x0: checks the shape, gives the output dtype, and
-        # is handed to MINPACK as its first evaluation.
-        out = func(x.copy(), *args)
+        # is handed to MINPACK as its first evaluation (see first_point).
+        xf, have_f0 = first_point(x, x0)
+        out = func(xf, *args)
         f0 = residual_array(out, None, "func")
         if f0.shape != (n,):
             if n != 1:
@@ -217,13 +228,14 @@ def fsolve(
             raise ValueError(f"func must return {n} value, one per unknown; "
                              f"it returned {f0.size}")
         if epsfcn is None:
-            epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
+            epsfcn = machine_epsilon(f0.dtype)
         fcn = residual_callback(func, args, n, errors)
         jac = (never_called if fprime is None else
                jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
                                  checker="fsolve", argname="fprime"))
-        res = _minpack.hybrid(fcn, jac, int(use_jac), x, np.array(f0, dtype=np.float64),
-                              xtol, maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
+        res = _minpack.hybrid(fcn, jac, int(use_jac), int(have_f0), x,
+                              np.array(f0, dtype=np.float64), xtol, maxfev_run, ml, mu,
+                              epsfcn, diag_arr, mode, factor)
     else:
         if compiled is None or (use_jac and compiled_jac is None):
             raise TypeError("func and fprime must both be compiled functions, or "
@@ -234,7 +246,7 @@ def fsolve(
         uaddr = user_data_address(args, compiled)
         jaddr = 0 if compiled_jac is None else compiled_jac.address
         if epsfcn is None:
-            epsfcn = np.finfo(F64).eps
+            epsfcn = machine_epsilon(F64)
         res = _minpack.hybrid_c(compiled.address, jaddr, uaddr, x, np.zeros(n), xtol,
                                 maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
@@ -256,6 +268,8 @@ def fsolve(
         return x, info, status, msg
     if status in (2, 3, 4, 5):
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
+    elif status < 0:
+        raise RuntimeError(msg)
     elif status != 1:
         raise TypeError(msg)
     return x

@@ -10,9 +10,10 @@
 !> minpack/minpack_capi.f90). An optional Python `progress` function is called
 !> once per iteration (MINPACK's nprint hook).
 !>
-!> For Python residuals, `fvec` holds the residuals at x0 on entry (Python
-!> evaluated them once to learn m), so the solver's own first evaluation is
-!> answered from that buffer instead of calling Python again.
+!> For Python residuals, `fvec` normally holds the residuals at x0 on entry
+!> (have_f0 = 1: Python evaluated them once to learn m), so the solver's own
+!> first evaluation is answered from that buffer instead of calling Python
+!> again.
 module minpack_pyglue
     use, intrinsic :: iso_c_binding, only: c_ptr, c_loc, c_f_pointer, c_intptr_t, &
         c_funptr, c_null_ptr, c_null_funptr
@@ -326,9 +327,9 @@ end module minpack_pyglue
 
 !> Least squares with Python residuals (and Jacobian, and progress report):
 !> wrapped by f2py as _minpack.lm.
-subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, m, n, x, &
-                         fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, &
-                         ipvt, qtf, info, nfev, njev)
+subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, have_f0, &
+                         m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, &
+                         fjac, ipvt, qtf, info, nfev, njev)
     use minpack_kinds, only: dp
     use minpack_pyglue, only: py_fcn, py_jac, py_progress, py_block, fit_callbacks, &
         python_callbacks, run_lm
@@ -337,7 +338,7 @@ subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, 
     procedure(py_jac) :: jac
     procedure(py_progress) :: progress
     procedure(py_block) :: block
-    integer, intent(in) :: use_jac, nprint, use_block, m, n, maxfev, mode
+    integer, intent(in) :: use_jac, nprint, use_block, have_f0, m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
     real(dp), intent(out) :: fjac(m, n), qtf(n)
@@ -346,6 +347,7 @@ subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, 
     type(fit_callbacks), target :: cb
 
     cb = python_callbacks(fcn, jac)
+    cb%have_f0 = have_f0 /= 0
     cb%progress => progress
     if (use_block /= 0) cb%block => block
     call run_lm(cb, use_jac /= 0, nprint, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
@@ -425,14 +427,14 @@ end subroutine minpack_c_lm_batch
 
 
 !> Roots with Python functions: wrapped by f2py as _minpack.hybrid.
-subroutine minpack_py_hybrid(fcn, jac, use_jac, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, &
-                             diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+subroutine minpack_py_hybrid(fcn, jac, use_jac, have_f0, n, x, fvec, xtol, maxfev, ml, mu, &
+                             epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, njev)
     use minpack_kinds, only: dp
     use minpack_pyglue, only: py_fcn, py_jac, fit_callbacks, python_callbacks, run_hybrid
     implicit none
     procedure(py_fcn) :: fcn
     procedure(py_jac) :: jac
-    integer, intent(in) :: use_jac, n, maxfev, ml, mu, mode
+    integer, intent(in) :: use_jac, have_f0, n, maxfev, ml, mu, mode
     real(dp), intent(inout) :: x(n), fvec(n), diag(n)
     real(dp), intent(in) :: xtol, epsfcn, factor
     real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
@@ -441,6 +443,7 @@ subroutine minpack_py_hybrid(fcn, jac, use_jac, n, x, fvec, xtol, maxfev, ml, mu
     type(fit_callbacks), target :: cb
 
     cb = python_callbacks(fcn, jac)
+    cb%have_f0 = have_f0 /= 0
     call run_hybrid(cb, use_jac /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
                     factor, fjac, r, qtf, info, nfev, njev)
 end subroutine minpack_py_hybrid

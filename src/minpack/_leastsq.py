@@ -18,8 +18,12 @@ from ._callbacks import (
     F64,
     Iteration,
     as_diag,
+    as_maxfev,
+    as_real,
     as_start,
+    first_point,
     jacobian_callback,
+    machine_epsilon,
     never_called,
     progress_callback,
     residual_array,
@@ -37,30 +41,41 @@ _SUCCESS = (1, 2, 3, 4)
 STOPPED = 9
 
 
-def _messages(ftol: float, xtol: float, gtol: float, maxfev: int) -> dict:
-    """SciPy's messages and exception classes for each ier."""
-    return {
-        0: ["Improper input parameters.", TypeError],
-        1: ["Both actual and predicted relative reductions "
-            f"in the sum of squares\n  are at most {ftol:f}", None],
-        2: ["The relative error between two consecutive "
-            f"iterates is at most {xtol:f}", None],
-        3: ["Both actual and predicted relative reductions in "
-            f"the sum of squares\n  are at most {ftol:f} and the "
-            "relative error between two consecutive "
-            f"iterates is at \n  most {xtol:f}", None],
-        4: ["The cosine of the angle between func(x) and any "
-            f"column of the\n  Jacobian is at most {gtol:f} in "
-            "absolute value", None],
-        5: ["Number of calls to function has reached "
-            f"maxfev = {maxfev}.", ValueError],
-        6: [f"ftol={ftol:f} is too small, no further reduction "
-            "in the sum of squares\n  is possible.", ValueError],
-        7: [f"xtol={xtol:f} is too small, no further improvement in "
-            "the approximate\n  solution is possible.", ValueError],
-        8: [f"gtol={gtol:f} is too small, func(x) is orthogonal to the "
-            "columns of\n  the Jacobian to machine precision.", ValueError],
-    }
+# SciPy's message for each ier, filled in with the tolerances by _message.
+_MESSAGES = {
+    0: "Improper input parameters.",
+    1: "Both actual and predicted relative reductions "
+       "in the sum of squares\n  are at most {ftol:f}",
+    2: "The relative error between two consecutive "
+       "iterates is at most {xtol:f}",
+    3: "Both actual and predicted relative reductions in "
+       "the sum of squares\n  are at most {ftol:f} and the "
+       "relative error between two consecutive "
+       "iterates is at \n  most {xtol:f}",
+    4: "The cosine of the angle between func(x) and any "
+       "column of the\n  Jacobian is at most {gtol:f} in "
+       "absolute value",
+    5: "Number of calls to function has reached "
+       "maxfev = {maxfev}.",
+    6: "ftol={ftol:f} is too small, no further reduction "
+       "in the sum of squares\n  is possible.",
+    7: "xtol={xtol:f} is too small, no further improvement in "
+       "the approximate\n  solution is possible.",
+    8: "gtol={gtol:f} is too small, func(x) is orthogonal to the "
+       "columns of\n  the Jacobian to machine precision.",
+}
+
+
+def _message(info: int, ftol: float, xtol: float, gtol: float, maxfev: int,
+             stopped: list) -> str:
+    """The message for `info`: SciPy's, or ours for a stopped fit."""
+    if info == STOPPED:
+        return (f"Stopped by the callback (StopIteration) at iteration "
+                f"{stopped[0]}.")
+    if info < 0:
+        return (f"The compiled func or Dfun returned a non-zero status; the fit "
+                f"was stopped (ier = -|status| = {info}).")
+    return _MESSAGES[info].format(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev)
 
 
 def leastsq(
@@ -222,6 +237,10 @@ def leastsq(
     """
     x = as_start(x0)
     n = x.size
+    ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
+    factor = as_real(factor, "factor")
+    epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
+    maxfev = as_maxfev(maxfev)
     if not isinstance(args, tuple):
         args = (args,)
     if callback is not None and not callable(callback):
@@ -242,14 +261,15 @@ def leastsq(
     compiled_jac = as_compiled(Dfun, "Dfun")
     if compiled is None and compiled_jac is None:
         # One evaluation at x0: gives M and the output dtype, and is handed to
-        # MINPACK as its first evaluation.
+        # MINPACK as its first evaluation (see first_point).
+        xf, have_f0 = first_point(x, x0)
         if vectorized:
-            f0 = vectorized_residuals(func(x.reshape(-1, 1), *args), None, 1)[:, 0]
+            f0 = vectorized_residuals(func(xf.reshape(-1, 1), *args), None, 1)[:, 0]
         else:
-            f0 = residual_array(func(x.copy(), *args), None, "func")
+            f0 = residual_array(func(xf, *args), None, "func")
         m = _check_m(m, f0.shape[0], n)
         if epsfcn is None:
-            epsfcn = np.finfo(f0.dtype if f0.dtype.kind == "f" else F64).eps
+            epsfcn = machine_epsilon(f0.dtype)
         if vectorized:
             fcn, block = vectorized_callbacks(func, args, m, errors)
         else:
@@ -257,7 +277,7 @@ def leastsq(
         jac = (never_called if Dfun is None else
                jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors))
         out = _minpack.lm(fcn, jac, progress, block, int(use_jac), nprint,
-                          int(vectorized and not use_jac), x,
+                          int(vectorized and not use_jac), int(have_f0), x,
                           np.array(f0, dtype=np.float64), ftol, xtol, gtol,
                           maxfev_run, epsfcn, diag_arr, mode, factor)
     else:
@@ -268,7 +288,7 @@ def leastsq(
         uaddr = user_data_address(args, compiled)
         jaddr = 0 if compiled_jac is None else compiled_jac.address
         if epsfcn is None:
-            epsfcn = np.finfo(F64).eps
+            epsfcn = machine_epsilon(F64)
         fargs = (compiled.address, jaddr, uaddr, x, np.zeros(m), ftol, xtol, gtol,
                  maxfev_run, epsfcn, diag_arr, mode, factor)
         if callback is None:
@@ -279,10 +299,9 @@ def leastsq(
     if errors:
         raise errors[0]
 
-    messages = _messages(ftol, xtol, gtol, maxfev)
-    if info < 0:
-        info = STOPPED if stopped else info
-        messages[info] = _stop_message(info, stopped)
+    if info < 0 and stopped:
+        info = STOPPED
+    mesg = _message(info, ftol, xtol, gtol, maxfev, stopped)
     if full_output:
         cov_x = None
         if info in _SUCCESS:
@@ -295,11 +314,13 @@ def leastsq(
         infodict["fjac"] = fjac.T
         infodict["ipvt"] = ipvt - 1
         infodict["qtf"] = qtf
-        return (x, cov_x, infodict, messages[info][0], info)
+        return (x, cov_x, infodict, mesg, info)
     if info in (5, 6, 7, 8):
-        warnings.warn(messages[info][0], RuntimeWarning, stacklevel=2)
-    elif info == 0 or info < 0:
-        raise messages[info][1](messages[info][0])
+        warnings.warn(mesg, RuntimeWarning, stacklevel=2)
+    elif info == 0:
+        raise TypeError(mesg)
+    elif info < 0:
+        raise RuntimeError(mesg)
     return x, info
 
 
@@ -334,12 +355,3 @@ def _check_compiled(compiled: Compiled | None, compiled_jac: Compiled | None,
         raise TypeError(f"Improper input: func input vector length N={n} must"
                         f" not exceed func output vector length M={m}")
     return m
-
-
-def _stop_message(info: int, stopped: list) -> list:
-    """Message and exception for a fit stopped by a callback."""
-    if info == STOPPED:
-        return [f"Stopped by the callback (StopIteration) at iteration "
-                f"{stopped[0]}.", None]
-    return [f"The compiled func or Dfun returned a non-zero status; the fit was "
-            f"stopped (ier = -|status| = {info}).", RuntimeError]
