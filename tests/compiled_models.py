@@ -56,6 +56,7 @@ JAC_SIG = types.intc(types.intc, types.intc, types.CPointer(types.float64),
 
 @numba.njit
 def exp_fill(m, x, d, fvec):
+    """Residuals of the exp model at `x`; `d` holds ``[t, y]``."""
     for i in range(m):
         fvec[i] = d[m + i] - (x[0] * math.exp(-x[1] * d[i]) + x[2])
 
@@ -76,6 +77,7 @@ BARD_Y = np.array([0.14, 0.18, 0.22, 0.25, 0.29, 0.32, 0.35, 0.39, 0.37, 0.58,
 
 @numba.njit
 def bard_fill(m, x, y, fvec):
+    """Residuals of Bard's problem at `x`; `y` holds the data."""
     for i in range(m):
         u = i + 1.0
         v = m - i + 0.0
@@ -85,6 +87,7 @@ def bard_fill(m, x, y, fvec):
 
 @numba.njit
 def bard_jac_fill(m, x, y, jt):
+    """Fill ``jt[j, i] = d f_i / d x_j`` for Bard's problem."""
     for i in range(m):
         u = i + 1.0
         v = m - i + 0.0
@@ -102,6 +105,7 @@ def bard_jac_fill(m, x, y, jt):
 
 @numba.cfunc(FUNC_SIG)
 def exp_cfunc(m, n, x, fvec, user_data):
+    """Compiled residuals of the exp model; user_data points at ``[t, y]``."""
     d = numba.carray(user_data, (2 * m,), np.float64)
     exp_fill(m, x, d, fvec)
     return 0
@@ -109,6 +113,7 @@ def exp_cfunc(m, n, x, fvec, user_data):
 
 @numba.cfunc(JAC_SIG)
 def exp_cjac(m, n, x, fjac, ldfjac, user_data):
+    """Compiled Jacobian of the exp model, column-major."""
     d = numba.carray(user_data, (2 * m,), np.float64)
     exp_jac_fill(m, x, d, numba.carray(fjac, (n, ldfjac)))
     return 0
@@ -116,12 +121,14 @@ def exp_cjac(m, n, x, fjac, ldfjac, user_data):
 
 @numba.cfunc(FUNC_SIG)
 def bard_cfunc(m, n, x, fvec, user_data):
+    """Compiled residuals of Bard's problem; user_data points at y."""
     bard_fill(m, x, numba.carray(user_data, (m,), np.float64), fvec)
     return 0
 
 
 @numba.cfunc(JAC_SIG)
 def bard_cjac(m, n, x, fjac, ldfjac, user_data):
+    """Compiled Jacobian of Bard's problem, column-major."""
     y = numba.carray(user_data, (m,), np.float64)
     bard_jac_fill(m, x, y, numba.carray(fjac, (n, ldfjac)))
     return 0
@@ -134,6 +141,7 @@ def bard_cjac(m, n, x, fjac, ldfjac, user_data):
 
 @numba.cfunc(FUNC_SIG)
 def exp_cfunc_failing(m, n, x, fvec, user_data):
+    """Compiled exp residuals that count calls and fail on request."""
     d = numba.carray(user_data, (2 * m + 3,), np.float64)
     exp_fill(m, x, d, fvec)
     d[2 * m] += 1.0
@@ -144,13 +152,14 @@ def exp_cfunc_failing(m, n, x, fvec, user_data):
 
 @numba.cfunc(JAC_SIG)
 def exp_cjac_failing(m, n, x, fjac, ldfjac, user_data):
+    """Compiled exp Jacobian for the layout of `exp_cfunc_failing`."""
     d = numba.carray(user_data, (2 * m + 3,), np.float64)
     exp_jac_fill(m, x, d, numba.carray(fjac, (n, ldfjac)))
     return 0
 
 
 def failing_data(data: np.ndarray, fail_at: int, status: int) -> np.ndarray:
-    """Data of `exp_cfunc_failing`: `data` plus the call counter and the switch."""
+    """Return `data` plus the call counter and the switch of `exp_cfunc_failing`."""
     return np.concatenate([data, [0.0, float(fail_at), float(status)]])
 
 
@@ -174,12 +183,13 @@ def _python_pair(fill: Callable, jac_fill: Callable, m: int, n: int) -> tuple:
 
 
 def exp_numpy(x, data):
-    """The exp model written with NumPy (its own ``np.exp``)."""
+    """Return the exp model's residuals, written with NumPy (its own ``np.exp``)."""
     m = data.size // 2
     return data[m:] - (x[0] * np.exp(-x[1] * data[:m]) + x[2])
 
 
 def exp_numpy_jac(x, data):
+    """Return the exp model's Jacobian, written with NumPy."""
     m = data.size // 2
     t = data[:m]
     e = np.exp(-x[1] * t)
@@ -195,6 +205,7 @@ def bard_numpy(x, y):
 
 
 def bard_numpy_jac(x, y):
+    """Return Bard's Jacobian with NumPy, in the kernel's order of operations."""
     u = np.arange(1.0, 16.0)
     v = 16.0 - u
     w = np.minimum(u, v)
@@ -204,7 +215,7 @@ def bard_numpy_jac(x, y):
 
 def exp_data(m: int = 50, noise: float = 0.01, a: float = 3.0, b: float = 1.3,
              c: float = 0.5, phase: float = 0.0) -> np.ndarray:
-    """Data of the exp model, ``[t, y]``; the defaults are fit_exp.f90's."""
+    """Return data of the exp model, ``[t, y]``; the defaults are fit_exp.f90's."""
     t = 4.0 * np.arange(m) / (m - 1)
     y = a * np.exp(-b * t) + c + noise * np.sin(7.0 * t + phase)
     return np.concatenate([t, y])
@@ -237,6 +248,7 @@ class Model:
 
     @property
     def n(self) -> int:
+        """The number of variables."""
         return len(self.x0)
 
 
@@ -269,7 +281,7 @@ _capsule_names: dict = {}  # a capsule's name must outlive the capsule
 
 
 def capsule(address: int, name: str | None, context: int | None = None):
-    """A PyCapsule holding `address`, named `name`, with `context` (user data)."""
+    """Return a PyCapsule holding `address`, named `name`, with context `context`."""
     if name is not None and name not in _capsule_names:
         _capsule_names[name] = ctypes.create_string_buffer(name.encode())
     cname = None if name is None else ctypes.addressof(_capsule_names[name])
@@ -298,7 +310,7 @@ def holds_gil():
 
 @numba.njit(nogil=True)
 def holds_gil_nogil():
-    """The same probe in a function that releases the GIL: 0."""
+    """Probe from a function that releases the GIL: 0."""
     return _gil_state_check()
 
 
@@ -308,6 +320,7 @@ def holds_gil_nogil():
 
 @numba.cfunc(FUNC_SIG)
 def exp_cfunc_gil_free(m, n, x, fvec, user_data):
+    """Compiled exp residuals; status 5 if called with the GIL held."""
     exp_fill(m, x, numba.carray(user_data, (2 * m,), np.float64), fvec)
     if holds_gil() != 0:
         return 5
@@ -316,6 +329,7 @@ def exp_cfunc_gil_free(m, n, x, fvec, user_data):
 
 @numba.cfunc(JAC_SIG)
 def exp_cjac_gil_free(m, n, x, fjac, ldfjac, user_data):
+    """Compiled exp Jacobian; status 6 if called with the GIL held."""
     d = numba.carray(user_data, (2 * m,), np.float64)
     exp_jac_fill(m, x, d, numba.carray(fjac, (n, ldfjac)))
     if holds_gil() != 0:

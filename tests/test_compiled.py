@@ -26,6 +26,9 @@ import numba
 import numpy as np
 import pytest
 import scipy
+from numba import types
+
+import minpack
 from compiled_models import (
     EXP,
     FUNC_C,
@@ -45,9 +48,6 @@ from compiled_models import (
     holds_gil,
     holds_gil_nogil,
 )
-from numba import types
-
-import minpack
 
 
 # ---------------------------------------------------------------------------

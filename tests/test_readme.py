@@ -16,6 +16,7 @@ BLOCK = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
 
 def test_readme_examples_run(capsys):
+    """Run the README's examples; the callback one prints its iterations."""
     text = README.read_text(encoding="utf-8")
     blocks = list(BLOCK.finditer(text))
     assert len(blocks) >= 4, "the README has lost its examples"
