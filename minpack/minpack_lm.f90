@@ -569,7 +569,11 @@ contains
                             do i = 1, j
                                 s = s + fjac(i, j) * (qtf(i) / fnorm)
                             end do
-                            gnorm = max(gnorm, abs(s / wa2(l)))
+                            ! max(gnorm, |.|) that keeps a NaN (Fortran's max
+                            ! may drop it): NaN residuals must not pass as a
+                            ! zero gradient (info 4)
+                            temp = abs(s / wa2(l))
+                            if (.not. (temp <= gnorm)) gnorm = temp
                         end if
                     end do
                 end if
