@@ -109,9 +109,12 @@ def as_compiled(obj: Any, argname: str) -> Compiled | None:
         import cffi  # present whenever a cffi object exists
 
         ffi = cffi.FFI()
-        if ffi.typeof(obj).kind not in ("function", "pointer"):
-            raise TypeError(f"{argname}: cffi object of type {ffi.typeof(obj).cname} "
-                            "is not a function pointer")
+        ctype = ffi.typeof(obj)
+        if ctype.kind != "function":
+            raise TypeError(f"{argname}: cffi object of type {ctype.cname!r} is not a "
+                            "function pointer")
+        _check_signature(f"{ctype.result.cname} ({', '.join(a.cname for a in ctype.args)})",
+                         argname)
         return Compiled(int(ffi.cast("uintptr_t", obj)), None, obj)
     return None
 
@@ -128,7 +131,8 @@ def user_data_address(args: Any, compiled: Compiled, argname: str = "func") -> i
         return compiled.user_data or 0
     if compiled.user_data is not None:
         raise TypeError(
-            f"{argname} is a LowLevelCallable that carries its own user_data; "
+            f"{argname} carries its own user_data (a LowLevelCallable, or a "
+            "PyCapsule with a context); "
             "args must then be empty")
     if len(args) == 1 and isinstance(args[0], np.ndarray):
         a = args[0]

@@ -346,6 +346,10 @@ def _check_compiled(compiled: Compiled | None, compiled_jac: Compiled | None,
     if col_deriv:
         raise ValueError("col_deriv does not apply to a compiled Dfun: it always "
                          "fills fjac column by column (Fortran order)")
+    if compiled_jac is not None and compiled_jac.user_data not in (
+            None, compiled.user_data):
+        raise TypeError("Dfun carries its own user_data, but func and Dfun share "
+                        "one: give it to func (or pass the data as args)")
     if m is None:
         raise TypeError(
             "m (the number of residuals) is required with a compiled func: a C "
