@@ -14,6 +14,7 @@ module minpack_capi
     use minpack_linalg, only: enorm, covar
     use minpack_lm, only: lmdif, lmder
     use minpack_lmrows, only: lmstr
+    use minpack_hybrid, only: hybrd, hybrj
     use minpack_derivcheck, only: chkder
     implicit none
     private
@@ -24,6 +25,7 @@ module minpack_capi
     public :: minpack_enorm, minpack_covar
     public :: minpack_fjrow
     public :: minpack_lmstr, minpack_lmstr1, minpack_chkder
+    public :: minpack_hybrd, minpack_hybrj, minpack_hybrd1, minpack_hybrj1
 
     abstract interface
         !> int func(int m, int n, const double *x, double *fvec, void *user_data)
@@ -315,5 +317,119 @@ contains
             call stop_on(row(m, n, x, fjrow, iflag - 2, cb%udata), iflag)
         end if
     end subroutine call_func_fjrow
+
+    !> info = minpack_hybrd(func, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag,
+    !>                      mode, factor, nfev, fjac, ldfjac, r, lr, qtf, user_data):
+    !> n equations in n unknowns, difference Jacobian (MINPACK-1 hybrd); func
+    !> is called with m = n.
+    recursive function minpack_hybrd(func, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, &
+                                     mode, factor, nfev, fjac, ldfjac, r, lr, qtf, udata) &
+            result(info) bind(c, name="minpack_hybrd")
+        type(c_funptr), intent(in), value :: func
+        integer(c_int), intent(in), value :: n, maxfev, ml, mu, mode, ldfjac, lr
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(n), fjac(ldfjac, n), r(lr), qtf(n)
+        real(c_double), intent(in), value :: xtol, epsfcn, factor
+        integer(c_int), intent(out) :: nfev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, func, udata)
+        call hybrd(call_square_func, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
+                   factor, 0, info, nfev, fjac, ldfjac, r, lr, qtf, c_loc(cb))
+    end function minpack_hybrd
+
+    !> info = minpack_hybrj(func, jac, n, x, fvec, fjac, ldfjac, xtol, maxfev, diag,
+    !>                      mode, factor, nfev, njev, r, lr, qtf, user_data):
+    !> n equations in n unknowns with a Jacobian (MINPACK-1 hybrj); func and
+    !> jac are called with m = n.
+    recursive function minpack_hybrj(func, jac, n, x, fvec, fjac, ldfjac, xtol, maxfev, diag, &
+                                     mode, factor, nfev, njev, r, lr, qtf, udata) &
+            result(info) bind(c, name="minpack_hybrj")
+        type(c_funptr), intent(in), value :: func, jac
+        integer(c_int), intent(in), value :: n, ldfjac, maxfev, mode, lr
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(n), fjac(ldfjac, n), r(lr), qtf(n)
+        real(c_double), intent(in), value :: xtol, factor
+        integer(c_int), intent(out) :: nfev, njev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, jac, udata)
+        call hybrj(call_square_func_jac, n, x, fvec, fjac, ldfjac, xtol, maxfev, diag, mode, &
+                   factor, 0, info, nfev, njev, r, lr, qtf, c_loc(cb))
+    end function minpack_hybrj
+
+    !> info = minpack_hybrd1(func, n, x, fvec, tol, nfev, user_data): MINPACK-1's
+    !> hybrd1 settings (info 5 reported as 4).
+    recursive function minpack_hybrd1(func, n, x, fvec, tol, nfev, udata) result(info) &
+            bind(c, name="minpack_hybrd1")
+        type(c_funptr), intent(in), value :: func
+        integer(c_int), intent(in), value :: n
+        real(c_double), intent(inout) :: x(n)
+        real(c_double), intent(out) :: fvec(n)
+        real(c_double), intent(in), value :: tol
+        integer(c_int), intent(out) :: nfev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        real(dp), allocatable :: fjac(:, :), r(:)
+        real(dp) :: diag(n), qtf(n)
+
+        allocate(fjac(max(n, 1), n), r(max((n * (n + 1)) / 2, 1)))
+        diag = 1.0_dp
+        info = minpack_hybrd(func, n, x, fvec, tol, 200 * (n + 1), n - 1, n - 1, 0.0_dp, &
+                             diag, 2, 100.0_dp, nfev, fjac, max(n, 1), r, size(r), qtf, udata)
+        if (info == 5) info = 4
+    end function minpack_hybrd1
+
+    !> info = minpack_hybrj1(func, jac, n, x, fvec, fjac, ldfjac, tol, nfev, njev,
+    !>                       user_data): MINPACK-1's hybrj1 settings (info 5 as 4).
+    recursive function minpack_hybrj1(func, jac, n, x, fvec, fjac, ldfjac, tol, nfev, njev, &
+                                      udata) result(info) bind(c, name="minpack_hybrj1")
+        type(c_funptr), intent(in), value :: func, jac
+        integer(c_int), intent(in), value :: n, ldfjac
+        real(c_double), intent(inout) :: x(n)
+        real(c_double), intent(out) :: fvec(n), fjac(ldfjac, n)
+        real(c_double), intent(in), value :: tol
+        integer(c_int), intent(out) :: nfev, njev
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        real(dp), allocatable :: r(:)
+        real(dp) :: diag(n), qtf(n)
+
+        allocate(r(max((n * (n + 1)) / 2, 1)))
+        diag = 1.0_dp
+        info = minpack_hybrj(func, jac, n, x, fvec, fjac, ldfjac, tol, 100 * (n + 1), diag, &
+                             2, 100.0_dp, nfev, njev, r, size(r), qtf, udata)
+        if (info == 5) info = 4
+    end function minpack_hybrj1
+
+    !> hybrd callback: the C residual function with m = n.
+    recursive subroutine call_square_func(n, x, fvec, iflag, udata)
+        integer, intent(in) :: n
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(n)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        call call_func(n, n, x, fvec, iflag, udata)
+    end subroutine call_square_func
+
+    !> hybrj callback: the C residual or Jacobian function with m = n.
+    recursive subroutine call_square_func_jac(n, x, fvec, fjac, ldfjac, iflag, udata)
+        integer, intent(in) :: n, ldfjac
+        real(dp), intent(in) :: x(n)
+        real(dp), intent(inout) :: fvec(n), fjac(ldfjac, n)
+        integer, intent(inout) :: iflag
+        type(c_ptr), intent(in), value :: udata
+
+        call call_func_jac(n, n, x, fvec, fjac, ldfjac, iflag, udata)
+    end subroutine call_square_func_jac
 
 end module minpack_capi

@@ -92,6 +92,33 @@ int minpack_lmstr1(minpack_func func, minpack_fjrow fjrow, int m, int n, double 
                    double *fvec, double *fjac, int ldfjac, double tol, int *ipvt,
                    int *nfev, int *njev, void *user_data);
 
+/* n equations in n unknowns by Powell's hybrid method with a forward-
+ * difference Jacobian (MINPACK-1 hybrd); func is called with m = n. The band
+ * ml, mu (n - 1 each when dense) sets how many columns share an evaluation.
+ * On return fjac (n by n, ldfjac >= n) holds Q, r[lr] (lr >= n(n+1)/2) the
+ * upper triangle of R by rows, qtf = Q^T fvec. info: 0 improper input, 1
+ * converged (xtol), 2 maxfev reached, 3 xtol too small, 4 and 5 no progress,
+ * negative: a callback's non-zero status, made negative. */
+int minpack_hybrd(minpack_func func, int n, double *x, double *fvec, double xtol,
+                  int maxfev, int ml, int mu, double epsfcn, double *diag, int mode,
+                  double factor, int *nfev, double *fjac, int ldfjac, double *r, int lr,
+                  double *qtf, void *user_data);
+
+/* hybrd with a Jacobian (MINPACK-1 hybrj); func and jac are called with m = n.
+ * Other arguments as minpack_hybrd. */
+int minpack_hybrj(minpack_func func, minpack_jac jac, int n, double *x, double *fvec,
+                  double *fjac, int ldfjac, double xtol, int maxfev, double *diag,
+                  int mode, double factor, int *nfev, int *njev, double *r, int lr,
+                  double *qtf, void *user_data);
+
+/* hybrd and hybrj with MINPACK-1's hybrd1/hybrj1 settings (xtol = tol, dense,
+ * mode 2 with diag = 1, factor 100; info 5 reported as 4). */
+int minpack_hybrd1(minpack_func func, int n, double *x, double *fvec, double tol,
+                   int *nfev, void *user_data);
+int minpack_hybrj1(minpack_func func, minpack_jac jac, int n, double *x, double *fvec,
+                   double *fjac, int ldfjac, double tol, int *nfev, int *njev,
+                   void *user_data);
+
 /* Check a Jacobian against the residuals (MINPACK-1 chkder). mode 1: set
  * xp[n], a point near x. Then evaluate fvec and fjac at x, fvecp at xp, and call
  * with mode 2: err[i] in [0, 1] for each residual (1: gradient correct, 0: wrong,
