@@ -163,27 +163,23 @@ def shape_mismatch(checker: str, argname: str, thefunc: Any,
     return TypeError(msg)
 
 
-def residual_callback(
+def residual_context(
     func: Callable[..., Any], args: tuple, m: int, errors: list
-) -> Callable[[np.ndarray, np.ndarray], tuple[int, np.ndarray]]:
-    """Build the callback the Fortran solver calls for residuals.
+) -> tuple:
+    """The residual callback of a fit, for ``_trampoline.c``.
 
-    It returns ``(status, residuals)``; f2py copies the residuals into the
-    Fortran buffer `fvec` (which is returned unchanged after an error).
+    The Fortran solver calls the C function ``minpack_py_residual`` with the
+    address of this tuple, ``(func, args, m, errors, check)``; it hands
+    `func` a fresh copy of x, copies a float64 result of length m straight
+    into the Fortran buffer, sends anything else through ``check`` (which
+    raises a clear error for what is not a vector of m real numbers), and
+    puts any exception in `errors`, telling the solver to stop. The caller
+    must keep the tuple alive for the whole solver call.
     """
-    mshape = (m,)
+    def check(value: Any) -> np.ndarray:
+        return residual_array(value, m, "func")
 
-    def fcn(x: np.ndarray, fvec: np.ndarray) -> tuple[int, np.ndarray]:
-        try:
-            r = func(x.copy(), *args)
-            if r.__class__ is np.ndarray and r.dtype is F64 and r.shape == mshape:
-                return 0, r
-            return 0, residual_array(r, m, "func")
-        except BaseException as exc:  # re-raised by the solver function
-            errors.append(exc)
-            return -1, fvec
-
-    return fcn
+    return (func, tuple(args), m, errors, check)
 
 
 def jacobian_callback(

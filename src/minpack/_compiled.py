@@ -16,6 +16,8 @@ SciPy.
 from __future__ import annotations
 
 import ctypes
+import functools
+import types
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,6 +27,11 @@ __all__ = ["Compiled", "as_compiled", "user_data_address"]
 FUNC_SIGNATURE = "int (int, int, double *, double *, void *)"
 JAC_SIGNATURE = "int (int, int, double *, double *, int, void *)"
 _ARGC = {"func": 5, "Dfun": 6, "fprime": 6}
+
+
+# Python callables that are never compiled functions.
+_PLAIN = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                    functools.partial})
 
 
 class Compiled(NamedTuple):
@@ -89,9 +96,9 @@ def as_compiled(obj: Any, argname: str) -> Compiled | None:
     Jacobians; it selects the expected signature and names the argument in
     error messages.
     """
-    if obj is None:
-        return None
     cls = type(obj)
+    if cls in _PLAIN or obj is None:  # the common case, decided at once
+        return None
     # scipy.LowLevelCallable: a tuple subclass (capsule, function, user_data)
     # whose own __getitem__ refuses indexing
     if cls.__name__ == "LowLevelCallable" and isinstance(obj, tuple):

@@ -25,12 +25,24 @@ from ._callbacks import (
     machine_epsilon,
     never_called,
     residual_array,
-    residual_callback,
+    residual_context,
     shape_mismatch,
 )
 from ._compiled import as_compiled, user_data_address
 
 __all__ = ["fsolve"]
+
+
+def _band(band: Any) -> tuple[int, int]:
+    """The (ml, mu) of SciPy's `band` argument: its first two entries."""
+    try:
+        ml, mu = band[:2]
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"band must be a sequence (ml, mu) of two integers; got "
+                        f"{band!r:.60} ({exc})") from None
+    if not all(isinstance(b, numbers.Integral) for b in (ml, mu)):
+        raise TypeError(f"band must be two integers (ml, mu); got {band!r:.60}")
+    return ml, mu
 
 
 def _messages(xtol: float, maxfev: int) -> dict:
@@ -205,9 +217,7 @@ def fsolve(
     # SciPy's C layer also takes a negative maxfev as the default
     maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev < 0 else maxfev
     mode, diag_arr = as_diag(diag, n)
-    ml, mu = (-10, -10) if band is None else band[:2]
-    if not all(isinstance(b, numbers.Integral) for b in (ml, mu)):
-        raise TypeError(f"band must be two integers (ml, mu); got {band!r:.60}")
+    ml, mu = (-10, -10) if band is None else _band(band)
     # a negative band width means a dense Jacobian, as in SciPy
     ml = n - 1 if ml < 0 else ml
     mu = n - 1 if mu < 0 else mu
@@ -229,13 +239,13 @@ def fsolve(
                              f"it returned {f0.size}")
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        fcn = residual_callback(func, args, n, errors)
+        context = residual_context(func, args, n, errors)  # alive during the call
         jac = (never_called if fprime is None else
                jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
                                  checker="fsolve", argname="fprime"))
-        res = _minpack.hybrid(fcn, jac, int(use_jac), int(have_f0), x,
-                              np.array(f0, dtype=np.float64), xtol, maxfev_run, ml, mu,
-                              epsfcn, diag_arr, mode, factor)
+        f0 = np.array(f0, dtype=np.float64)
+        res = _minpack.hybrid(never_called, jac, id(context), int(use_jac), int(have_f0), x,
+                              f0, xtol, maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
     else:
         if compiled is None or (use_jac and compiled_jac is None):
             raise TypeError("func and fprime must both be compiled functions, or "

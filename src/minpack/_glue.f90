@@ -16,7 +16,7 @@
 !> again.
 module minpack_pyglue
     use, intrinsic :: iso_c_binding, only: c_ptr, c_loc, c_f_pointer, c_intptr_t, &
-        c_funptr, c_null_ptr, c_null_funptr
+        c_funptr, c_null_ptr, c_null_funptr, c_int, c_double, c_associated
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, covar
@@ -71,6 +71,20 @@ module minpack_pyglue
         end function py_progress
     end interface
 
+    interface
+        !> The residual callback of the Python path, in C (_trampoline.c):
+        !> calls the Python function described by the tuple at ctx.
+        function minpack_py_residual(m, n, x, fvec, ctx) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m, n
+            real(c_double), intent(in) :: x(n)
+            real(c_double), intent(inout) :: fvec(m)
+            type(c_ptr), intent(in), value :: ctx
+            integer(c_int) :: status
+        end function minpack_py_residual
+    end interface
+
     !> The callbacks of one solver call.
     type :: fit_callbacks
         procedure(py_fcn), pointer, nopass :: fcn => null()
@@ -81,6 +95,8 @@ module minpack_pyglue
         type(c_callbacks) :: c
             !! the compiled functions, used when `compiled` is true
         logical :: compiled = .false.
+        type(c_ptr) :: pyctx = c_null_ptr
+            !! when not NULL: residuals through minpack_py_residual, not fcn
         logical :: have_f0 = .false.
             !! fvec holds the residuals at x0: skip the first evaluation
         integer :: nfev = 0
@@ -207,6 +223,8 @@ contains
             cb%have_f0 = .false.
         else if (cb%compiled) then
             call call_func(m, n, x, fvec, iflag, c_loc(cb%c))
+        else if (c_associated(cb%pyctx)) then
+            call stop_on(int(minpack_py_residual(m, n, x, fvec, cb%pyctx)), iflag)
         else
             call stop_on(cb%fcn(m, n, x, fvec), iflag)
         end if
@@ -327,9 +345,10 @@ end module minpack_pyglue
 
 !> Least squares with Python residuals (and Jacobian, and progress report):
 !> wrapped by f2py as _minpack.lm.
-subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, have_f0, &
-                         m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, &
-                         fjac, ipvt, qtf, info, nfev, njev)
+subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, use_jac, nprint, use_block, &
+                         have_f0, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                         mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
     use minpack_kinds, only: dp
     use minpack_pyglue, only: py_fcn, py_jac, py_progress, py_block, fit_callbacks, &
         python_callbacks, run_lm
@@ -338,6 +357,7 @@ subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, 
     procedure(py_jac) :: jac
     procedure(py_progress) :: progress
     procedure(py_block) :: block
+    integer(c_intptr_t), intent(in) :: pyctx
     integer, intent(in) :: use_jac, nprint, use_block, have_f0, m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
@@ -348,6 +368,7 @@ subroutine minpack_py_lm(fcn, jac, progress, block, use_jac, nprint, use_block, 
 
     cb = python_callbacks(fcn, jac)
     cb%have_f0 = have_f0 /= 0
+    cb%pyctx = transfer(pyctx, c_null_ptr)
     cb%progress => progress
     if (use_block /= 0) cb%block => block
     call run_lm(cb, use_jac /= 0, nprint, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
@@ -427,13 +448,16 @@ end subroutine minpack_c_lm_batch
 
 
 !> Roots with Python functions: wrapped by f2py as _minpack.hybrid.
-subroutine minpack_py_hybrid(fcn, jac, use_jac, have_f0, n, x, fvec, xtol, maxfev, ml, mu, &
-                             epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+subroutine minpack_py_hybrid(fcn, jac, pyctx, use_jac, have_f0, n, x, fvec, xtol, maxfev, &
+                             ml, mu, epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, &
+                             njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
     use minpack_kinds, only: dp
     use minpack_pyglue, only: py_fcn, py_jac, fit_callbacks, python_callbacks, run_hybrid
     implicit none
     procedure(py_fcn) :: fcn
     procedure(py_jac) :: jac
+    integer(c_intptr_t), intent(in) :: pyctx
     integer, intent(in) :: use_jac, have_f0, n, maxfev, ml, mu, mode
     real(dp), intent(inout) :: x(n), fvec(n), diag(n)
     real(dp), intent(in) :: xtol, epsfcn, factor
@@ -444,6 +468,7 @@ subroutine minpack_py_hybrid(fcn, jac, use_jac, have_f0, n, x, fvec, xtol, maxfe
 
     cb = python_callbacks(fcn, jac)
     cb%have_f0 = have_f0 /= 0
+    cb%pyctx = transfer(pyctx, c_null_ptr)
     call run_hybrid(cb, use_jac /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
                     factor, fjac, r, qtf, info, nfev, njev)
 end subroutine minpack_py_hybrid

@@ -27,7 +27,7 @@ from ._callbacks import (
     never_called,
     progress_callback,
     residual_array,
-    residual_callback,
+    residual_context,
     vectorized_callbacks,
     vectorized_residuals,
 )
@@ -272,14 +272,17 @@ def leastsq(
             epsfcn = machine_epsilon(f0.dtype)
         if vectorized:
             fcn, block = vectorized_callbacks(func, args, m, errors)
+            context = None
         else:
-            fcn, block = residual_callback(func, args, m, errors), never_called
+            fcn, block = never_called, never_called
+            context = residual_context(func, args, m, errors)  # alive during the call
         jac = (never_called if Dfun is None else
                jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors))
-        out = _minpack.lm(fcn, jac, progress, block, int(use_jac), nprint,
-                          int(vectorized and not use_jac), int(have_f0), x,
-                          np.array(f0, dtype=np.float64), ftol, xtol, gtol,
-                          maxfev_run, epsfcn, diag_arr, mode, factor)
+        f0 = np.array(f0, dtype=np.float64)
+        out = _minpack.lm(fcn, jac, progress, block, 0 if context is None else id(context),
+                          int(use_jac), nprint, int(vectorized and not use_jac),
+                          int(have_f0), x, f0, ftol, xtol, gtol, maxfev_run, epsfcn,
+                          diag_arr, mode, factor)
     else:
         if vectorized:
             raise ValueError("vectorized applies to Python functions only; a "
@@ -301,6 +304,8 @@ def leastsq(
 
     if info < 0 and stopped:
         info = STOPPED
+    if not full_output and info in _SUCCESS:
+        return x, info
     mesg = _message(info, ftol, xtol, gtol, maxfev, stopped)
     if full_output:
         cov_x = None
@@ -354,7 +359,11 @@ def _check_compiled(compiled: Compiled | None, compiled_jac: Compiled | None,
         raise TypeError(
             "m (the number of residuals) is required with a compiled func: a C "
             "function cannot be asked how many residuals it writes")
-    m = operator.index(m)
+    try:
+        m = operator.index(m)
+    except TypeError:
+        raise TypeError(f"m must be an integer (the number of residuals); got "
+                        f"{type(m).__name__} {m!r:.40}") from None
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must"
                         f" not exceed func output vector length M={m}")

@@ -35,6 +35,7 @@ def lm(
     jac: _Jac,
     progress: _Progress,
     block: _Block,
+    pyctx: int,
     use_jac: int,
     nprint: int,
     use_block: int,
@@ -123,6 +124,7 @@ def lm_c_batch(
 def hybrid(
     fcn: _Fcn,
     jac: _Jac,
+    pyctx: int,
     use_jac: int,
     have_f0: int,
     x: npt.ArrayLike,

@@ -1,0 +1,130 @@
+/* The residual callback of the Python path, in C.
+ *
+ * The Fortran glue (_glue.f90) calls minpack_py_residual for every residual
+ * evaluation of a fit with a Python `func`, instead of going through an f2py
+ * callback and a Python closure: this is the one hot path of the package,
+ * and doing its work here costs a fraction of what the general machinery
+ * does. It runs with the GIL held (the routines that use it are not
+ * `threadsafe` in _minpack.pyf).
+ *
+ * `ctx` is the address of a Python tuple built by minpack._callbacks
+ * (residual_context) and kept alive by the caller for the whole fit:
+ *
+ *     (func, args, m, errors, check)
+ *
+ * func    the user's callable
+ * args    tuple of extra arguments (often empty)
+ * m       the number of residuals (int)
+ * errors  a list; an exception raised while computing the residuals is
+ *         appended to it (with its traceback) and the solver is told to stop
+ * check   check(result) -> 1-D float64 array of length m, raising a clear
+ *         TypeError/ValueError otherwise: the slow path for anything that is
+ *         not already such an array
+ *
+ * Each call hands `func` a fresh copy of x (the caller may keep it), and
+ * copies the residuals into the Fortran buffer. Returns 0, or -1 after
+ * recording an exception. Nothing unwinds through Fortran.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NO_IMPORT_ARRAY
+#define PY_ARRAY_UNIQUE_SYMBOL _npy_f2py_ARRAY_API
+#define NPY_NO_DEPRECATED_API NPY_1_9_API_VERSION
+#include "numpy/arrayobject.h"
+
+#include <string.h>
+
+/* Keep the pending exception (normalised, traceback attached) in `errors`. */
+static int record_exception(PyObject *errors)
+{
+    PyObject *type, *value, *traceback;
+
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value == NULL) { /* no exception object: should not happen */
+        Py_XDECREF(type);
+        Py_XDECREF(traceback);
+        return -1;
+    }
+    if (traceback != NULL) PyException_SetTraceback(value, traceback);
+    if (PyList_Append(errors, value) < 0) PyErr_Clear();
+    Py_XDECREF(type);
+    Py_DECREF(value);
+    Py_XDECREF(traceback);
+    return -1;
+}
+
+/* Copy a 1-D float64 array of length m into fvec; 0 if it is not one. */
+static int copy_if_exact(PyObject *r, npy_intp m, double *fvec)
+{
+    PyArrayObject *a;
+
+    if (!PyArray_CheckExact(r)) return 0;
+    a = (PyArrayObject *)r;
+    if (PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != m ||
+        PyArray_TYPE(a) != NPY_DOUBLE || !PyArray_ISBEHAVED_RO(a) ||
+        !PyArray_IS_C_CONTIGUOUS(a))
+        return 0;
+    memcpy(fvec, PyArray_DATA(a), (size_t)m * sizeof(double));
+    return 1;
+}
+
+int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
+{
+    PyObject *context = (PyObject *)ctx;
+    PyObject *func = PyTuple_GET_ITEM(context, 0);
+    PyObject *args = PyTuple_GET_ITEM(context, 1);
+    PyObject *errors = PyTuple_GET_ITEM(context, 3);
+    PyObject *check = PyTuple_GET_ITEM(context, 4);
+    PyObject *xarr, *r, *checked;
+    npy_intp dim = n;
+    int ok;
+
+    xarr = PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
+    if (xarr == NULL) return record_exception(errors);
+    memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
+
+    if (PyTuple_GET_SIZE(args) == 0) {
+        r = PyObject_CallOneArg(func, xarr);
+    } else {
+        Py_ssize_t i, k = PyTuple_GET_SIZE(args);
+        PyObject *all = PyTuple_New(k + 1);
+        if (all == NULL) {
+            Py_DECREF(xarr);
+            return record_exception(errors);
+        }
+        Py_INCREF(xarr);
+        PyTuple_SET_ITEM(all, 0, xarr);
+        for (i = 0; i < k; i++) {
+            PyObject *item = PyTuple_GET_ITEM(args, i);
+            Py_INCREF(item);
+            PyTuple_SET_ITEM(all, i + 1, item);
+        }
+        r = PyObject_Call(func, all, NULL);
+        Py_DECREF(all);
+    }
+    Py_DECREF(xarr);
+    if (r == NULL) return record_exception(errors);
+
+    ok = copy_if_exact(r, m, fvec);
+    if (!ok) {
+        /* slow path: anything else goes through Python's check, which either
+         * returns a proper array or raises a clear error */
+        checked = PyObject_CallOneArg(check, r);
+        Py_DECREF(r);
+        if (checked == NULL) return record_exception(errors);
+        r = PyArray_FROMANY(checked, NPY_DOUBLE, 1, 1, NPY_ARRAY_CARRAY_RO);
+        Py_DECREF(checked);
+        if (r == NULL) return record_exception(errors);
+        ok = copy_if_exact(r, m, fvec);
+        if (!ok) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_ValueError,
+                            "func returned residuals of the wrong length");
+            return record_exception(errors);
+        }
+    }
+    Py_DECREF(r);
+    return 0;
+}
