@@ -54,6 +54,8 @@ def as_real(value: Any, name: str) -> float:
     Raises TypeError for strings, complex numbers, None and arrays with more
     than one element, which f2py would otherwise convert or truncate.
     """
+    if type(value) is float:  # the common case, without the ABC check
+        return value
     if isinstance(value, numbers.Real) or (
             isinstance(value, np.ndarray) and value.ndim == 0
             and value.dtype.kind in "biuf"):
@@ -63,6 +65,8 @@ def as_real(value: Any, name: str) -> float:
 
 def as_maxfev(maxfev: Any) -> int:
     """Return `maxfev` as an int; 0 (SciPy's test is ``maxfev == 0``) stays 0."""
+    if type(maxfev) is int and -2**31 <= maxfev < 2**31:  # the common case
+        return maxfev
     if isinstance(maxfev, numbers.Real) and maxfev == 0:
         return 0
     try:
