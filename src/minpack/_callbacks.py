@@ -186,14 +186,17 @@ def residual_context(
     return (func, tuple(args), m, errors, check)
 
 
-def jacobian_callback(
+def jacobian_context(
     Dfun: Callable[..., Any], args: tuple, m: int, n: int, col_deriv: bool,
     errors: list, checker: str = "leastsq", argname: str = "Dfun",
-) -> Callable[[np.ndarray, np.ndarray], int]:
-    """Build the callback the Fortran solver calls for the Jacobian.
+) -> tuple:
+    """The Jacobian callback of a fit, for ``_trampoline.c``.
 
-    `checker` and `argname` name the function and argument in SciPy's error
-    message for a result of the wrong shape.
+    The Fortran solver calls ``minpack_py_jacobian`` with the address of this
+    tuple, ``(Dfun, args, col_deriv, errors, check)``. `check` turns anything
+    but a float64 array of the expected shape into one, or raises SciPy's
+    error (`checker` and `argname` name the function and argument in it).
+    The caller must keep the tuple alive for the whole solver call.
     """
     expected = (n, m) if col_deriv else (m, n)
     # SciPy checks the shape only when neither dimension is 1; otherwise any
@@ -222,22 +225,7 @@ def jacobian_callback(
                 f"returned {describe(value)}")
         return a.reshape(expected)
 
-    def jac(x: np.ndarray, fjac: np.ndarray) -> int:
-        try:
-            J = Dfun(x.copy(), *args)
-            if not (J.__class__ is np.ndarray and J.shape == expected
-                    and J.dtype.kind == "f"):
-                J = check(J)
-            if col_deriv:
-                fjac.T[...] = J
-            else:
-                fjac[...] = J
-        except BaseException as exc:  # re-raised by the solver function
-            errors.append(exc)
-            return -1
-        return 0
-
-    return jac
+    return (Dfun, tuple(args), bool(col_deriv), errors, check)
 
 
 class Iteration:

@@ -21,7 +21,7 @@ from ._callbacks import (
     as_real,
     as_start,
     first_point,
-    jacobian_callback,
+    jacobian_context,
     machine_epsilon,
     never_called,
     residual_array,
@@ -240,12 +240,14 @@ def fsolve(
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
         context = residual_context(func, args, n, errors)  # alive during the call
-        jac = (never_called if fprime is None else
-               jacobian_callback(fprime, args, n, n, bool(col_deriv), errors,
-                                 checker="fsolve", argname="fprime"))
+        jcontext = (None if fprime is None else
+                    jacobian_context(fprime, args, n, n, bool(col_deriv), errors,
+                                     checker="fsolve", argname="fprime"))
         f0 = np.array(f0, dtype=np.float64)
-        res = _minpack.hybrid(never_called, jac, id(context), int(use_jac), int(have_f0), x,
-                              f0, xtol, maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
+        res = _minpack.hybrid(never_called, never_called, id(context),
+                              0 if jcontext is None else id(jcontext), int(use_jac),
+                              int(have_f0), x, f0, xtol, maxfev_run, ml, mu, epsfcn,
+                              diag_arr, mode, factor)
     else:
         if compiled is None or (use_jac and compiled_jac is None):
             raise TypeError("func and fprime must both be compiled functions, or "

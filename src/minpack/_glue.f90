@@ -83,6 +83,18 @@ module minpack_pyglue
             type(c_ptr), intent(in), value :: ctx
             integer(c_int) :: status
         end function minpack_py_residual
+
+        !> The Jacobian callback of the Python path, in C (_trampoline.c).
+        function minpack_py_jacobian(m, n, x, fjac, ldfjac, ctx) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m, n
+            real(c_double), intent(in) :: x(n)
+            real(c_double), intent(inout) :: fjac(ldfjac, n)
+            integer(c_int), intent(in), value :: ldfjac
+            type(c_ptr), intent(in), value :: ctx
+            integer(c_int) :: status
+        end function minpack_py_jacobian
     end interface
 
     !> The callbacks of one solver call.
@@ -97,6 +109,8 @@ module minpack_pyglue
         logical :: compiled = .false.
         type(c_ptr) :: pyctx = c_null_ptr
             !! when not NULL: residuals through minpack_py_residual, not fcn
+        type(c_ptr) :: pyjctx = c_null_ptr
+            !! when not NULL: the Jacobian through minpack_py_jacobian, not jac
         logical :: have_f0 = .false.
             !! fvec holds the residuals at x0: skip the first evaluation
         integer :: nfev = 0
@@ -166,6 +180,8 @@ contains
             cb%last_iflag = 2
             if (cb%compiled) then
                 call call_func_jac(m, n, x, fvec, fjac, ldfjac, iflag, c_loc(cb%c))
+            else if (c_associated(cb%pyjctx)) then
+                call stop_on(int(minpack_py_jacobian(m, n, x, fjac, ldfjac, cb%pyjctx)), iflag)
             else
                 call stop_on(cb%jac(m, n, x, fjac(1:m, :)), iflag)
             end if
@@ -345,9 +361,9 @@ end module minpack_pyglue
 
 !> Least squares with Python residuals (and Jacobian, and progress report):
 !> wrapped by f2py as _minpack.lm.
-subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, use_jac, nprint, use_block, &
-                         have_f0, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
-                         mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, pyjctx, use_jac, nprint, &
+                         use_block, have_f0, m, n, x, fvec, ftol, xtol, gtol, maxfev, &
+                         epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
     use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
     use minpack_kinds, only: dp
     use minpack_pyglue, only: py_fcn, py_jac, py_progress, py_block, fit_callbacks, &
@@ -357,7 +373,7 @@ subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, use_jac, nprint, use_
     procedure(py_jac) :: jac
     procedure(py_progress) :: progress
     procedure(py_block) :: block
-    integer(c_intptr_t), intent(in) :: pyctx
+    integer(c_intptr_t), intent(in) :: pyctx, pyjctx
     integer, intent(in) :: use_jac, nprint, use_block, have_f0, m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
@@ -369,6 +385,7 @@ subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, use_jac, nprint, use_
     cb = python_callbacks(fcn, jac)
     cb%have_f0 = have_f0 /= 0
     cb%pyctx = transfer(pyctx, c_null_ptr)
+    cb%pyjctx = transfer(pyjctx, c_null_ptr)
     cb%progress => progress
     if (use_block /= 0) cb%block => block
     call run_lm(cb, use_jac /= 0, nprint, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
@@ -448,16 +465,16 @@ end subroutine minpack_c_lm_batch
 
 
 !> Roots with Python functions: wrapped by f2py as _minpack.hybrid.
-subroutine minpack_py_hybrid(fcn, jac, pyctx, use_jac, have_f0, n, x, fvec, xtol, maxfev, &
-                             ml, mu, epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, &
-                             njev)
+subroutine minpack_py_hybrid(fcn, jac, pyctx, pyjctx, use_jac, have_f0, n, x, fvec, xtol, &
+                             maxfev, ml, mu, epsfcn, diag, mode, factor, fjac, r, qtf, info, &
+                             nfev, njev)
     use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
     use minpack_kinds, only: dp
     use minpack_pyglue, only: py_fcn, py_jac, fit_callbacks, python_callbacks, run_hybrid
     implicit none
     procedure(py_fcn) :: fcn
     procedure(py_jac) :: jac
-    integer(c_intptr_t), intent(in) :: pyctx
+    integer(c_intptr_t), intent(in) :: pyctx, pyjctx
     integer, intent(in) :: use_jac, have_f0, n, maxfev, ml, mu, mode
     real(dp), intent(inout) :: x(n), fvec(n), diag(n)
     real(dp), intent(in) :: xtol, epsfcn, factor
@@ -469,6 +486,7 @@ subroutine minpack_py_hybrid(fcn, jac, pyctx, use_jac, have_f0, n, x, fvec, xtol
     cb = python_callbacks(fcn, jac)
     cb%have_f0 = have_f0 /= 0
     cb%pyctx = transfer(pyctx, c_null_ptr)
+    cb%pyjctx = transfer(pyjctx, c_null_ptr)
     call run_hybrid(cb, use_jac /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
                     factor, fjac, r, qtf, info, nfev, njev)
 end subroutine minpack_py_hybrid

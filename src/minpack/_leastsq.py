@@ -22,7 +22,7 @@ from ._callbacks import (
     as_real,
     as_start,
     first_point,
-    jacobian_callback,
+    jacobian_context,
     machine_epsilon,
     never_called,
     progress_callback,
@@ -276,10 +276,12 @@ def leastsq(
         else:
             fcn, block = never_called, never_called
             context = residual_context(func, args, m, errors)  # alive during the call
-        jac = (never_called if Dfun is None else
-               jacobian_callback(Dfun, args, m, n, bool(col_deriv), errors))
+        jcontext = (None if Dfun is None else
+                    jacobian_context(Dfun, args, m, n, bool(col_deriv), errors))
         f0 = np.array(f0, dtype=np.float64)
-        out = _minpack.lm(fcn, jac, progress, block, 0 if context is None else id(context),
+        out = _minpack.lm(fcn, never_called, progress, block,
+                          0 if context is None else id(context),
+                          0 if jcontext is None else id(jcontext),
                           int(use_jac), nprint, int(vectorized and not use_jac),
                           int(have_f0), x, f0, ftol, xtol, gtol, maxfev_run, epsfcn,
                           diag_arr, mode, factor)

@@ -128,3 +128,87 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
     Py_DECREF(r);
     return 0;
 }
+
+/* Copy J (a C-contiguous float64 array: (m, n) row by row, or with col_deriv
+ * (n, m), which is already column-major) into the column-major fjac. */
+static void copy_jacobian(const double *J, int m, int n, int col_deriv, double *fjac,
+                          int ldfjac)
+{
+    int i, j;
+
+    if (col_deriv) {
+        for (j = 0; j < n; j++)
+            memcpy(fjac + (size_t)j * ldfjac, J + (size_t)j * m, (size_t)m * sizeof(double));
+    } else {
+        for (j = 0; j < n; j++)
+            for (i = 0; i < m; i++)
+                fjac[(size_t)j * ldfjac + i] = J[(size_t)i * n + j];
+    }
+}
+
+/* The Jacobian callback of the Python path. `ctx` is the address of the tuple
+ *
+ *     (Dfun, args, col_deriv, errors, check)
+ *
+ * built by minpack._callbacks.jacobian_context: Dfun(x, *args) returns the
+ * Jacobian, shape (m, n), or (n, m) with col_deriv; check(result) returns it
+ * as an array of that shape or raises SciPy's error. */
+int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *ctx)
+{
+    PyObject *context = (PyObject *)ctx;
+    PyObject *dfun = PyTuple_GET_ITEM(context, 0);
+    PyObject *args = PyTuple_GET_ITEM(context, 1);
+    int col_deriv = PyObject_IsTrue(PyTuple_GET_ITEM(context, 2));
+    PyObject *errors = PyTuple_GET_ITEM(context, 3);
+    PyObject *check = PyTuple_GET_ITEM(context, 4);
+    PyObject *xarr, *r, *checked, *a;
+    npy_intp dim = n;
+    npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
+
+    xarr = PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
+    if (xarr == NULL) return record_exception(errors);
+    memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
+    if (PyTuple_GET_SIZE(args) == 0) {
+        r = PyObject_CallOneArg(dfun, xarr);
+    } else {
+        Py_ssize_t i, k = PyTuple_GET_SIZE(args);
+        PyObject *all = PyTuple_New(k + 1);
+        if (all == NULL) {
+            Py_DECREF(xarr);
+            return record_exception(errors);
+        }
+        Py_INCREF(xarr);
+        PyTuple_SET_ITEM(all, 0, xarr);
+        for (i = 0; i < k; i++) {
+            PyObject *item = PyTuple_GET_ITEM(args, i);
+            Py_INCREF(item);
+            PyTuple_SET_ITEM(all, i + 1, item);
+        }
+        r = PyObject_Call(dfun, all, NULL);
+        Py_DECREF(all);
+    }
+    Py_DECREF(xarr);
+    if (r == NULL) return record_exception(errors);
+
+    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
+          PyArray_DIM((PyArrayObject *)r, 0) == rows &&
+          PyArray_DIM((PyArrayObject *)r, 1) == cols &&
+          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
+        checked = PyObject_CallOneArg(check, r);
+        Py_DECREF(r);
+        if (checked == NULL) return record_exception(errors);
+        r = checked;
+    }
+    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
+    Py_DECREF(r);
+    if (a == NULL) return record_exception(errors);
+    if (PyArray_DIM((PyArrayObject *)a, 0) != rows ||
+        PyArray_DIM((PyArrayObject *)a, 1) != cols) {
+        Py_DECREF(a);
+        PyErr_SetString(PyExc_ValueError, "Dfun returned a Jacobian of the wrong shape");
+        return record_exception(errors);
+    }
+    copy_jacobian(PyArray_DATA((PyArrayObject *)a), m, n, col_deriv, fjac, ldfjac);
+    Py_DECREF(a);
+    return 0;
+}
