@@ -10,6 +10,7 @@ Fortran.
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 from collections.abc import Callable
@@ -43,7 +44,8 @@ def as_start(x0: Any, name: str = "x0") -> np.ndarray:
     if x.size == 0:
         raise TypeError(f"Improper input: {name} is empty (shape {a.shape}); it "
                         f"needs one entry per variable")
-    if not np.isfinite(x).all():
+    # x.x is finite unless an entry is NaN or infinite (or huge): cheap first test
+    if not math.isfinite(x.dot(x)) and not np.isfinite(x).all():
         raise ValueError(f"{name} must be finite; got {np.array2string(x, threshold=8)}")
     return x
 

@@ -147,6 +147,8 @@ def user_data_address(args: Any, compiled: Compiled, argname: str = "func") -> i
             raise TypeError(
                 "args for a compiled function must be a C-contiguous numpy array "
                 "(use np.ascontiguousarray); got a non-contiguous array")
+        if a.flags.writeable and a.nbytes:  # the quick way (a.ctypes is slow)
+            return ctypes.addressof(ctypes.c_char.from_buffer(a))
         return a.ctypes.data
     raise TypeError(
         "args for a compiled function must be () or a single C-contiguous numpy "
