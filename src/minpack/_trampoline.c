@@ -70,21 +70,15 @@ static int copy_if_exact(PyObject *r, npy_intp m, double *fvec)
     return 1;
 }
 
-int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
+/* func(copy of x, *args): a new reference, or NULL with an exception set. */
+static PyObject *call_at(PyObject *func, PyObject *args, int n, const double *x)
 {
-    PyObject *context = (PyObject *)ctx;
-    PyObject *func = PyTuple_GET_ITEM(context, 0);
-    PyObject *args = PyTuple_GET_ITEM(context, 1);
-    PyObject *errors = PyTuple_GET_ITEM(context, 3);
-    PyObject *check = PyTuple_GET_ITEM(context, 4);
-    PyObject *xarr, *r, *checked;
+    PyObject *xarr, *r;
     npy_intp dim = n;
-    int ok;
 
     xarr = PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
-    if (xarr == NULL) return record_exception(errors);
+    if (xarr == NULL) return NULL;
     memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
-
     if (PyTuple_GET_SIZE(args) == 0) {
         r = PyObject_CallOneArg(func, xarr);
     } else {
@@ -92,7 +86,7 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
         PyObject *all = PyTuple_New(k + 1);
         if (all == NULL) {
             Py_DECREF(xarr);
-            return record_exception(errors);
+            return NULL;
         }
         Py_INCREF(xarr);
         PyTuple_SET_ITEM(all, 0, xarr);
@@ -105,6 +99,20 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
         Py_DECREF(all);
     }
     Py_DECREF(xarr);
+    return r;
+}
+
+int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
+{
+    PyObject *context = (PyObject *)ctx;
+    PyObject *func = PyTuple_GET_ITEM(context, 0);
+    PyObject *args = PyTuple_GET_ITEM(context, 1);
+    PyObject *errors = PyTuple_GET_ITEM(context, 3);
+    PyObject *check = PyTuple_GET_ITEM(context, 4);
+    PyObject *r, *checked;
+    int ok;
+
+    r = call_at(func, args, n, x);
     if (r == NULL) return record_exception(errors);
 
     ok = copy_if_exact(r, m, fvec);
@@ -161,33 +169,10 @@ int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
     int col_deriv = PyObject_IsTrue(PyTuple_GET_ITEM(context, 2));
     PyObject *errors = PyTuple_GET_ITEM(context, 3);
     PyObject *check = PyTuple_GET_ITEM(context, 4);
-    PyObject *xarr, *r, *checked, *a;
-    npy_intp dim = n;
+    PyObject *r, *checked, *a;
     npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
 
-    xarr = PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
-    if (xarr == NULL) return record_exception(errors);
-    memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
-    if (PyTuple_GET_SIZE(args) == 0) {
-        r = PyObject_CallOneArg(dfun, xarr);
-    } else {
-        Py_ssize_t i, k = PyTuple_GET_SIZE(args);
-        PyObject *all = PyTuple_New(k + 1);
-        if (all == NULL) {
-            Py_DECREF(xarr);
-            return record_exception(errors);
-        }
-        Py_INCREF(xarr);
-        PyTuple_SET_ITEM(all, 0, xarr);
-        for (i = 0; i < k; i++) {
-            PyObject *item = PyTuple_GET_ITEM(args, i);
-            Py_INCREF(item);
-            PyTuple_SET_ITEM(all, i + 1, item);
-        }
-        r = PyObject_Call(dfun, all, NULL);
-        Py_DECREF(all);
-    }
-    Py_DECREF(xarr);
+    r = call_at(dfun, args, n, x);
     if (r == NULL) return record_exception(errors);
 
     if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
