@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._callbacks import as_start
 from ._leastsq import leastsq
 
 __all__ = ["OptimizeWarning", "curve_fit"]
@@ -69,8 +70,13 @@ def _number_of_parameters(f: Callable[..., Any]) -> int:
     return n
 
 
+_NO_BOUNDS = (-np.inf, np.inf)
+
+
 def _check_method_and_bounds(method: str | None, bounds: Any) -> None:
     """Accept only the unconstrained Levenberg-Marquardt problem."""
+    if method is None and bounds is _NO_BOUNDS:  # the defaults: nothing to check
+        return
     if method in ("trf", "dogbox"):
         raise ValueError(
             f"method={method!r} is not available: "
@@ -103,9 +109,12 @@ def _nan_mask_of_x(xdata: Any, m: int) -> tuple[Any, np.ndarray | None]:
     """
     if not isinstance(xdata, np.ndarray):
         try:
-            xdata = np.asarray(xdata, dtype=np.float64)
+            as_array = np.asarray(xdata)
         except (TypeError, ValueError):
             return xdata, None
+        if as_array.dtype.kind not in "biuf":  # None, strings, other objects
+            return xdata, None
+        xdata = as_array.astype(np.float64)
     nan = np.isnan(xdata)
     if nan.ndim == 0:
         return xdata, np.full(m, bool(nan))
@@ -160,7 +169,10 @@ def _whitening(sigma: Any, m: int) -> tuple[np.ndarray | None, np.ndarray | None
     """
     if sigma is None:
         return None, None
-    s = np.asarray(sigma, dtype=np.float64)
+    s = np.asarray(sigma)
+    if s.dtype.kind in "cUSV":
+        raise TypeError(f"sigma must be real numbers; got an array of dtype {s.dtype}")
+    s = np.asarray(s, dtype=np.float64)
     if s.ndim <= 1 and (s.size == 1 or s.shape == (m,)):
         return 1.0 / s.reshape(-1), None
     if s.shape == (m, m):
@@ -181,7 +193,7 @@ def curve_fit(
     sigma: Any = None,
     absolute_sigma: bool = False,
     check_finite: bool | None = None,
-    bounds: Any = (-np.inf, np.inf),
+    bounds: Any = _NO_BOUNDS,
     method: str | None = None,
     jac: Callable[..., Any] | None = None,
     *,
@@ -404,7 +416,7 @@ def curve_fit(
     if p0 is None:
         p0 = np.ones(_number_of_parameters(f))
     else:
-        p0 = np.atleast_1d(p0)
+        p0 = as_start(p0, "p0")
     n = p0.size
 
     if check_finite is None:
@@ -459,9 +471,12 @@ def _make_residual(
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Build the weighted residual ``leastsq`` minimizes, one `f` call each."""
     shape = ydata.shape
+    ndarray = np.ndarray
 
     def difference(p: np.ndarray) -> np.ndarray:
         d = f(xdata, *p) - ydata
+        if d.__class__ is ndarray and d.shape == shape:
+            return d
         if getattr(d, "shape", None) != shape:
             raise ValueError(
                 f"the model function must return one value per data point, "
@@ -471,7 +486,10 @@ def _make_residual(
 
     if w is not None:
         def residual(p: np.ndarray) -> np.ndarray:
-            return w * difference(p)
+            d = f(xdata, *p) - ydata
+            if d.__class__ is not ndarray or d.shape != shape:
+                d = difference(p)  # checks, and raises a clear error
+            return w * d
     elif Linv is not None:
         def residual(p: np.ndarray) -> np.ndarray:
             return Linv @ difference(p)
