@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import _minpack
-from ._callbacks import Iteration, as_diag
+from ._callbacks import Iteration, as_diag, as_maxfev, as_real
 from ._compiled import as_compiled
 from ._leastsq import STOPPED, leastsq
 
@@ -78,11 +78,16 @@ class BatchResult:
 
 
 def _as_batch_start(x0: Any) -> np.ndarray:
-    x = np.array(x0, dtype=np.float64, order="C", copy=True)
+    given = np.asarray(x0)
+    if given.dtype.kind not in "biuf":
+        raise TypeError(f"x0 must be real numbers; got an array of dtype {given.dtype}")
+    x = np.array(given, dtype=np.float64, order="C", copy=True)
     if x.ndim != 2:
         raise ValueError(
             f"x0 must have shape (K, n): one starting point per problem; got an "
             f"array of shape {np.shape(x0)}")
+    if x.shape[1] == 0:
+        raise TypeError(f"Improper input: x0 has shape {x.shape}, no variables (n = 0)")
     return x
 
 
@@ -200,6 +205,16 @@ def leastsq_batch(
     """
     x = _as_batch_start(x0)
     K, n = x.shape
+    ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
+    factor = as_real(factor, "factor")
+    epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
+    maxfev = as_maxfev(maxfev)
+    if m is not None:
+        try:
+            m = operator.index(m)
+        except TypeError:
+            raise TypeError(f"m must be an integer (the number of residuals per "
+                            f"problem); got {type(m).__name__} {m!r:.40}") from None
     data = _as_batch_args(args, K)
     workers = _as_workers(workers)
     if callback is not None and not callable(callback):
@@ -221,13 +236,16 @@ def leastsq_batch(
         raise TypeError("m (the number of residuals per problem) is required with "
                         "a compiled func")
     m = operator.index(m)
+    if n > m:
+        raise TypeError(f"Improper input: func input vector length N={n} must not "
+                        f"exceed func output vector length M={m} (m)")
     if data is not None and compiled.user_data is not None:
         raise TypeError("func carries its own user_data (a LowLevelCallable or a "
                         "PyCapsule with a context); args must then be None")
     if callback is not None:
         return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
 
-    if maxfev == 0:
+    if maxfev <= 0:  # 0 or negative: the default, as in leastsq
         maxfev = (100 if Dfun is not None else 200) * (n + 1)
     if epsfcn is None:
         epsfcn = np.finfo(np.float64).eps
@@ -303,7 +321,11 @@ def _as_workers(workers: int | None) -> int:
     """The number of threads: all cores when None, else a positive integer."""
     if workers is None:
         return os.cpu_count() or 1
-    workers = operator.index(workers)
+    try:
+        workers = operator.index(workers)
+    except TypeError:
+        raise TypeError(f"workers must be an integer or None; got "
+                        f"{type(workers).__name__} {workers!r:.40}") from None
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}")
     return workers

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _minpack
-from ._callbacks import as_start, residual_array, shape_mismatch
+from ._callbacks import as_start, describe, residual_array, shape_mismatch
 
 __all__ = ["check_jacobian"]
 
@@ -83,7 +83,12 @@ def check_jacobian(
         args = (args,)
     fvec = np.array(residual_array(func(x.copy(), *args), None, "func"), dtype=np.float64)
     m = fvec.size
-    J = np.asarray(Dfun(x.copy(), *args))
+    value = Dfun(x.copy(), *args)
+    try:
+        J = np.asarray(value)
+    except ValueError as exc:  # e.g. ragged nested lists
+        raise TypeError(f"Dfun must return a 2-D array of real numbers; it returned "
+                        f"{describe(value)} ({exc})") from exc
     expected = (n, m) if col_deriv else (m, n)
     if J.dtype.kind not in "biuf":
         raise TypeError(f"Dfun must return real numbers; it returned an array of "
