@@ -44,8 +44,9 @@ def as_start(x0: Any, name: str = "x0") -> np.ndarray:
     if x.size == 0:
         raise TypeError(f"Improper input: {name} is empty (shape {a.shape}); it "
                         f"needs one entry per variable")
-    # x.x is finite unless an entry is NaN or infinite (or huge): cheap first test
-    if not math.isfinite(x.dot(x)) and not np.isfinite(x).all():
+    # a Python loop over floats is the cheapest test for small x, and unlike
+    # x.dot(x) it cannot overflow (a numpy warning) for a huge finite x0
+    if not all(map(math.isfinite, x.tolist())):
         raise ValueError(f"{name} must be finite; got {np.array2string(x, threshold=8)}")
     return x
 
