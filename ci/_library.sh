@@ -54,7 +54,9 @@ ci_library_fpm() {
 _ci_check_stack() {
     local exe
     for exe in "$@"; do
-        if readelf -lW "$exe" | grep -q 'GNU_STACK.* RWE '; then
+        # grep reads a captured string: with pipefail, `cmd | grep -q` fails
+        # whenever grep exits before cmd has written everything (SIGPIPE)
+        if grep -q 'GNU_STACK.* RWE ' <<<"$(readelf -lW "$exe")"; then
             ci_die "$exe asks for an executable stack"
         fi
     done
@@ -98,7 +100,7 @@ ci_examples_installed() {
     )
     local exe
     for exe in "$out/bard_lmder" "$out/bard_capi"; do
-        ldd "$exe" | grep -q "libminpack.so => $lib/libminpack.so" ||
+        grep -q "libminpack.so => $lib/libminpack.so" <<<"$(ldd "$exe")" ||
             ci_die "$exe does not load libminpack.so from $lib"
         "$exe"
     done
