@@ -88,6 +88,11 @@ def _as_batch_start(x0: Any) -> np.ndarray:
             f"array of shape {np.shape(x0)}")
     if x.shape[1] == 0:
         raise TypeError(f"Improper input: x0 has shape {x.shape}, no variables (n = 0)")
+    finite = np.isfinite(x).all(axis=1)
+    if not finite.all():  # as leastsq: no fit can start at NaN or inf
+        rows = np.flatnonzero(~finite)
+        raise ValueError(f"x0 must be finite; rows {rows[:10].tolist()}"
+                         f"{' ...' if rows.size > 10 else ''} hold NaN or inf")
     return x
 
 
