@@ -266,6 +266,8 @@ def fsolve(
         raise errors[0]
     info: dict = {"nfev": nfev, "njev": njev} if use_jac else {"nfev": nfev}
 
+    if status == 1 and not full_output:
+        return x
     if status < 0:
         msg = (f"The compiled func or fprime returned a non-zero status; the "
                f"solver was stopped (ier = -|status| = {status}).")
