@@ -171,22 +171,32 @@ def shape_mismatch(checker: str, argname: str, thefunc: Any,
 
 
 def residual_context(
-    func: Callable[..., Any], args: tuple, m: int, errors: list
+    func: Callable[..., Any], args: tuple, m: int, errors: list,
+    vectorized: bool = False,
 ) -> tuple:
     """The residual callback of a fit, for ``_trampoline.c``.
 
     The Fortran solver calls the C function ``minpack_py_residual`` with the
-    address of this tuple, ``(func, args, m, errors, check)``; it hands
-    `func` a fresh copy of x, copies a float64 result of length m straight
+    address of this tuple, ``(func, args, m, errors, check, vectorized,
+    check_block)``; it hands `func` a fresh copy of x (shape (n, 1), or
+    (n, k) for a block of k points, when `vectorized`), copies a float64
+    result of length m straight
     into the Fortran buffer, sends anything else through ``check`` (which
     raises a clear error for what is not a vector of m real numbers), and
     puts any exception in `errors`, telling the solver to stop. The caller
     must keep the tuple alive for the whole solver call.
     """
-    def check(value: Any) -> np.ndarray:
-        return residual_array(value, m, "func")
+    if vectorized:
+        def check(value: Any) -> np.ndarray:
+            return vectorized_residuals(value, m, 1)[:, 0]
+    else:
+        def check(value: Any) -> np.ndarray:
+            return residual_array(value, m, "func")
 
-    return (func, tuple(args), m, errors, check)
+    def check_block(value: Any, k: int) -> np.ndarray:
+        return vectorized_residuals(value, m, k)
+
+    return (func, tuple(args), m, errors, check, vectorized, check_block)
 
 
 def jacobian_context(
@@ -316,30 +326,3 @@ def vectorized_residuals(value: Any, m: int | None, k: int) -> np.ndarray:
             f"shape (n, {k}): one column of residuals per column of x; it returned "
             f"{describe(value)}")
     return a
-
-
-def vectorized_callbacks(
-    func: Callable[..., Any], args: tuple, m: int, errors: list
-) -> tuple[Callable[[np.ndarray, np.ndarray], int], Callable[[np.ndarray, np.ndarray], int]]:
-    """Callbacks for a vectorized `func` (x of shape (n, k) -> (m, k)).
-
-    The first evaluates one point (passed as shape (n, 1)); the second, the n
-    points of a difference Jacobian in one call.
-    """
-
-    def fcn(x: np.ndarray, fvec: np.ndarray) -> tuple[int, np.ndarray]:
-        try:
-            return 0, vectorized_residuals(func(x.copy().reshape(-1, 1), *args), m, 1)[:, 0]
-        except BaseException as exc:  # re-raised by the solver function
-            errors.append(exc)
-            return -1, fvec
-
-    def block(x: np.ndarray, fvec: np.ndarray) -> int:
-        try:
-            fvec[...] = vectorized_residuals(func(x.copy(), *args), m, x.shape[1])
-        except BaseException as exc:  # re-raised by the solver function
-            errors.append(exc)
-            return -1
-        return 0
-
-    return fcn, block

@@ -84,6 +84,17 @@ module minpack_pyglue
             integer(c_int) :: status
         end function minpack_py_residual
 
+        !> The block callback of a vectorized Python fit, in C (_trampoline.c).
+        function minpack_py_block(m, n, k, x, fvec, ctx) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m, n, k
+            real(c_double), intent(in) :: x(n, k)
+            real(c_double), intent(inout) :: fvec(m, k)
+            type(c_ptr), intent(in), value :: ctx
+            integer(c_int) :: status
+        end function minpack_py_block
+
         !> The Jacobian callback of the Python path, in C (_trampoline.c).
         function minpack_py_jacobian(m, n, x, fjac, ldfjac, ctx) result(status) bind(c)
             import :: c_int, c_double, c_ptr
@@ -221,7 +232,11 @@ contains
         call c_f_pointer(udata, cb)
         cb%nfev = cb%nfev + k
         cb%last_iflag = iflag
-        call stop_on(cb%block(m, n, k, x, fvec), iflag)
+        if (c_associated(cb%pyctx)) then
+            call stop_on(int(minpack_py_block(m, n, k, x, fvec, cb%pyctx)), iflag)
+        else
+            call stop_on(cb%block(m, n, k, x, fvec), iflag)
+        end if
     end subroutine block_adapter
 
     !> One residual evaluation; the first is answered from the buffer when it

@@ -28,7 +28,6 @@ from ._callbacks import (
     progress_callback,
     residual_array,
     residual_context,
-    vectorized_callbacks,
     vectorized_residuals,
 )
 from ._compiled import Compiled, as_compiled, user_data_address
@@ -270,17 +269,12 @@ def leastsq(
         m = _check_m(m, f0.shape[0], n)
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        if vectorized:
-            fcn, block = vectorized_callbacks(func, args, m, errors)
-            context = None
-        else:
-            fcn, block = never_called, never_called
-            context = residual_context(func, args, m, errors)  # alive during the call
+        # alive during the call: the C trampoline reads it
+        context = residual_context(func, args, m, errors, vectorized)
         jcontext = (None if Dfun is None else
                     jacobian_context(Dfun, args, m, n, bool(col_deriv), errors))
         f0 = np.array(f0, dtype=np.float64)
-        out = _minpack.lm(fcn, never_called, progress, block,
-                          0 if context is None else id(context),
+        out = _minpack.lm(never_called, never_called, progress, never_called, id(context),
                           0 if jcontext is None else id(jcontext),
                           int(use_jac), nprint, int(vectorized and not use_jac),
                           int(have_f0), x, f0, ftol, xtol, gtol, maxfev_run, epsfcn,

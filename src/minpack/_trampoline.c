@@ -10,7 +10,7 @@
  * `ctx` is the address of a Python tuple built by minpack._callbacks
  * (residual_context) and kept alive by the caller for the whole fit:
  *
- *     (func, args, m, errors, check)
+ *     (func, args, m, errors, check, vectorized, check_block)
  *
  * func    the user's callable
  * args    tuple of extra arguments (often empty)
@@ -20,6 +20,10 @@
  * check   check(result) -> 1-D float64 array of length m, raising a clear
  *         TypeError/ValueError otherwise: the slow path for anything that is
  *         not already such an array
+ * vectorized   True: func takes x of shape (n, k) and returns (m, k); one
+ *         point is passed as (n, 1)
+ * check_block  check_block(result, k) -> array of shape (m, k), or raises
+ *         (used by minpack_py_block)
  *
  * Each call hands `func` a fresh copy of x (the caller may keep it), and
  * copies the residuals into the Fortran buffer. Returns 0, or -1 after
@@ -62,7 +66,8 @@ static int copy_if_exact(PyObject *r, npy_intp m, double *fvec)
 
     if (!PyArray_CheckExact(r)) return 0;
     a = (PyArrayObject *)r;
-    if (PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != m ||
+    if (!(PyArray_NDIM(a) == 1 || (PyArray_NDIM(a) == 2 && PyArray_DIM(a, 1) == 1)) ||
+        PyArray_DIM(a, 0) != m ||
         PyArray_TYPE(a) != NPY_DOUBLE || !PyArray_ISBEHAVED_RO(a) ||
         !PyArray_IS_C_CONTIGUOUS(a))
         return 0;
@@ -70,15 +75,22 @@ static int copy_if_exact(PyObject *r, npy_intp m, double *fvec)
     return 1;
 }
 
-/* func(copy of x, *args): a new reference, or NULL with an exception set. */
-static PyObject *call_at(PyObject *func, PyObject *args, int n, const double *x)
+/* func(copy of x, *args): a new reference, or NULL with an exception set.
+ * x holds k points of n values, one after another (column-major); the copy
+ * has shape (n,) when k is 0, else (n, k) in Fortran order. */
+static PyObject *call_at(PyObject *func, PyObject *args, int n, int k, const double *x)
 {
     PyObject *xarr, *r;
-    npy_intp dim = n;
+    npy_intp dims[2] = {n, k};
 
-    xarr = PyArray_SimpleNew(1, &dim, NPY_DOUBLE);
+    if (k == 0)
+        xarr = PyArray_SimpleNew(1, dims, NPY_DOUBLE);
+    else
+        xarr = PyArray_New(&PyArray_Type, 2, dims, NPY_DOUBLE, NULL, NULL, 0,
+                           NPY_ARRAY_F_CONTIGUOUS, NULL);
     if (xarr == NULL) return NULL;
-    memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
+    memcpy(PyArray_DATA((PyArrayObject *)xarr), x,
+           (size_t)n * (size_t)(k > 0 ? k : 1) * sizeof(double));
     if (PyTuple_GET_SIZE(args) == 0) {
         r = PyObject_CallOneArg(func, xarr);
     } else {
@@ -112,7 +124,7 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
     PyObject *r, *checked;
     int ok;
 
-    r = call_at(func, args, n, x);
+    r = call_at(func, args, n, PyObject_IsTrue(PyTuple_GET_ITEM(context, 5)) ? 1 : 0, x);
     if (r == NULL) return record_exception(errors);
 
     ok = copy_if_exact(r, m, fvec);
@@ -172,7 +184,7 @@ int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
     PyObject *r, *checked, *a;
     npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
 
-    r = call_at(dfun, args, n, x);
+    r = call_at(dfun, args, n, 0, x);
     if (r == NULL) return record_exception(errors);
 
     if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
@@ -194,6 +206,54 @@ int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
         return record_exception(errors);
     }
     copy_jacobian(PyArray_DATA((PyArrayObject *)a), m, n, col_deriv, fjac, ldfjac);
+    Py_DECREF(a);
+    return 0;
+}
+
+/* The block callback of a vectorized Python fit: the residuals at k points
+ * (the columns of x, n by k) in one call of func, into fvec (m by k, column-
+ * major). `ctx` is the residual context (see minpack_py_residual); its
+ * check_block turns anything but a float64 (m, k) array into one, or raises. */
+int minpack_py_block(int m, int n, int k, const double *x, double *fvec, void *ctx)
+{
+    PyObject *context = (PyObject *)ctx;
+    PyObject *func = PyTuple_GET_ITEM(context, 0);
+    PyObject *args = PyTuple_GET_ITEM(context, 1);
+    PyObject *errors = PyTuple_GET_ITEM(context, 3);
+    PyObject *check_block = PyTuple_GET_ITEM(context, 6);
+    PyObject *r, *checked, *a, *kobj;
+    const double *src;
+    int i, j;
+
+    r = call_at(func, args, n, k, x);
+    if (r == NULL) return record_exception(errors);
+    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
+          PyArray_DIM((PyArrayObject *)r, 0) == m &&
+          PyArray_DIM((PyArrayObject *)r, 1) == k &&
+          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
+        kobj = PyLong_FromLong(k);
+        if (kobj == NULL) {
+            Py_DECREF(r);
+            return record_exception(errors);
+        }
+        checked = PyObject_CallFunctionObjArgs(check_block, r, kobj, NULL);
+        Py_DECREF(kobj);
+        Py_DECREF(r);
+        if (checked == NULL) return record_exception(errors);
+        r = checked;
+    }
+    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
+    Py_DECREF(r);
+    if (a == NULL) return record_exception(errors);
+    if (PyArray_DIM((PyArrayObject *)a, 0) != m || PyArray_DIM((PyArrayObject *)a, 1) != k) {
+        Py_DECREF(a);
+        PyErr_SetString(PyExc_ValueError, "func returned residuals of the wrong shape");
+        return record_exception(errors);
+    }
+    src = PyArray_DATA((PyArrayObject *)a);
+    for (j = 0; j < k; j++)
+        for (i = 0; i < m; i++)
+            fvec[(size_t)j * m + i] = src[(size_t)i * k + j];
     Py_DECREF(a);
     return 0;
 }
