@@ -537,8 +537,8 @@ def _make_jacobian(
 ) -> Callable[[np.ndarray], Any]:
     """Build the Jacobian of the weighted residual from the model's `jac`.
 
-    A result of the wrong shape is handed to ``leastsq`` unweighted, so that
-    its shape check reports it.
+    A result of the wrong shape or type is handed to ``leastsq`` unweighted,
+    so that its check reports it.
     """
     expected = (n, m) if col_deriv else (m, n)
 
@@ -546,7 +546,12 @@ def _make_jacobian(
         J = jac(xdata, *p)
         if w is None and Linv is None:
             return J
-        J = np.asarray(J)
+        try:
+            J = np.asarray(J)
+        except ValueError:  # ragged nested lists: leastsq says so
+            return J
+        if J.dtype.kind not in "biuf":  # None, complex, strings: leastsq says so
+            return J
         if J.shape != expected:
             if 1 not in expected or J.size != m * n:
                 return J
