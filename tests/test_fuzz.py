@@ -1380,7 +1380,8 @@ def curve_norm(call: dict, behaviour: dict) -> Any:
     def residual(p: np.ndarray) -> Any:
         f = build_curve_fit(call, behaviour)[0][0]
         x = np.asarray(call["xdata"], dtype=float)
-        return np.asarray(f(x, *p), dtype=float) - np.asarray(call["ydata"], dtype=float)
+        y = np.asarray(call["ydata"], dtype=float)
+        return np.asarray(f(x, *p), dtype=float) - y
     return residual
 
 

@@ -42,6 +42,19 @@ def jacobian(p: np.ndarray) -> np.ndarray:
     return np.column_stack([e, -p[0] * T * e, np.ones_like(T)])
 
 
+def raising_at(at: int) -> object:
+    """A residual that raises Boom on its call number `at`."""
+    calls = [0]
+
+    def raising(p: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        if calls[0] == at:
+            raise Boom
+        return residual(p)
+
+    return raising
+
+
 def close(x: np.ndarray) -> bool:
     return bool(np.allclose(x, TRUE, atol=1e-6))
 
@@ -56,16 +69,8 @@ def python_paths() -> None:
                                               full_output=True)  # a float32 start
     assert close(x)
     for at in (1, 4):
-        calls = [0]
-
-        def raising(p: np.ndarray) -> np.ndarray:
-            calls[0] += 1
-            if calls[0] == at:
-                raise Boom
-            return residual(p)
-
         try:
-            minpack.leastsq(raising, X0)
+            minpack.leastsq(raising_at(at), X0)
         except Boom:
             pass
         else:
