@@ -8,6 +8,7 @@ Every path that reaches the Fortran library or the C trampoline is
 exercised: Python residuals with and without a Jacobian, a residual that
 raises at once and in the middle, curve_fit with 1-D and 2-D sigma, fsolve
 (dense, banded, with fprime), check_jacobian, the iteration callback,
+vectorized residuals (leastsq, curve_fit),
 compiled residuals and Jacobians (ctypes), a compiled residual that stops
 the solver, compiled fsolve, and leastsq_batch (compiled on two worker
 threads, Python, and with a callback). Each result is checked, so memory
@@ -83,10 +84,18 @@ def python_paths() -> None:
     x, ier = minpack.leastsq(residual, X0, callback=lambda it: seen.append(it.fnorm))
     assert close(x) and seen
 
+    def columns(P: np.ndarray) -> np.ndarray:  # vectorized: P is (3, k)
+        return P[0] * np.exp(-P[1] * T[:, None]) + P[2] - Y[:, None]
+
+    x, ier = minpack.leastsq(columns, X0, vectorized=True)
+    assert close(x)
+
     def model(t: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
         return a * np.exp(-b * t) + c
 
     popt, pcov = minpack.curve_fit(model, T, Y, p0=X0, sigma=np.full(T.size, 0.1))
+    assert close(popt)
+    popt, pcov = minpack.curve_fit(model, T, Y, p0=X0, vectorized=True)
     assert close(popt)
     cov2 = 0.01 * (np.eye(T.size) + 0.1 * np.ones((T.size, T.size)))
     popt, pcov = minpack.curve_fit(model, T, Y, p0=X0, sigma=cov2, absolute_sigma=True)
