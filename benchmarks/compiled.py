@@ -389,12 +389,12 @@ def main(argv: list[str] | None = None) -> int:
     # diagnostic: the extension called directly, without leastsq's Python layer
     eps = float(np.finfo(np.float64).eps)
     direct = {
-        "exp lmdif": lambda: minpack._minpack.lm_c(
-            exp_residuals.address, 0, data.ctypes.data, x0.copy(), np.zeros(50),
-            1.49012e-8, 1.49012e-8, 0.0, 800, eps, np.ones(3), 1, 100.0),
-        "exp lmder": lambda: minpack._minpack.lm_c(
-            exp_residuals.address, exp_jacobian.address, data.ctypes.data, x0.copy(),
-            np.zeros(50), 1.49012e-8, 1.49012e-8, 0.0, 400, eps, np.ones(3), 1, 100.0),
+        "exp lmdif": lambda: minpack._minpack.lm_compiled(
+            exp_residuals.address, 0, None, (data,), x0, 50,
+            1.49012e-8, 1.49012e-8, 0.0, 0, eps, 100.0, None, False),
+        "exp lmder": lambda: minpack._minpack.lm_compiled(
+            exp_residuals.address, exp_jacobian.address, None, (data,), x0, 50,
+            1.49012e-8, 1.49012e-8, 0.0, 0, eps, 100.0, None, False),
     }
     candidates = {}
     for name in ours:
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             candidates["direct " + name] = (fn, calls_for(fn, seconds))
         except (TypeError, ValueError, AttributeError) as exc:  # a changed private API
-            print(f"  (no direct lm_c timing: {exc})")
+            print(f"  (no direct lm_compiled timing: {exc})")
     single = interleaved(candidates, rounds)
     x_lmder = minpack.leastsq(exp_residuals, x0, args=(data,), m=50,
                               Dfun=exp_jacobian)[0]
@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'scipy NumPy ' + name:<32}{us(single['scipy ' + name])}")
     for name in direct:
         if "direct " + name in single:
-            print(f"  {'(diagnostic) lm_c direct ' + name:<32}"
+            print(f"  {'(diagnostic) lm_compiled ' + name:<32}"
                   f"{us(single['direct ' + name])}")
     print(f"  exp: |minpack x - scipy x| = {np.max(np.abs(x_lmder - x_scipy)):.1e}")
 

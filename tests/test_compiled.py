@@ -234,6 +234,169 @@ def test_options_reach_the_compiled_fit():
 
 
 # ---------------------------------------------------------------------------
+# the lean entry (_minpack.lm_compiled) and the general route agree
+# ---------------------------------------------------------------------------
+
+class ArraySubclass(np.ndarray):
+    """Not exactly an ndarray: the lean entry leaves it to the general route."""
+
+
+# name -> (lean, overrides): leastsq's arguments changed by `overrides` go
+# through the lean C entry (lean True) or are left to the general route.
+ROUTES = {
+    "plain": (True, {}),
+    "x0 tuple": (True, {"x0": (1.0, 1.0, 0)}),
+    "x0 int array": (True, {"x0": np.array([1, 1, 0])}),
+    "x0 float32": (True, {"x0": np.array([1.0, 1.0, 0.0], dtype=np.float32)}),
+    "int tolerances": (True, {"gtol": 0, "factor": 100}),
+    "diag float64 array": (True, {"diag": np.array([1.0, 2.0, 3.0])}),
+    "x0 2-D": (False, {"x0": np.array([[1.0, 1.0, 0.0]])}),
+    "x0 of numpy scalars": (False, {"x0": [np.float64(1.0), 1.0, 0.0]}),
+    "x0 subclass": (False, {"x0": np.array([1.0, 1.0, 0.0]).view(ArraySubclass)}),
+    "numpy ftol": (False, {"ftol": np.float64(1.49012e-8)}),
+    "numpy maxfev": (False, {"maxfev": np.int32(600)}),
+    "numpy m": (False, {"m": np.int64(50)}),
+    "numpy epsfcn": (False, {"epsfcn": np.float64(2.220446049250313e-16)}),
+    "diag list": (False, {"diag": [1.0, 2.0, 3.0]}),
+    "diag int array": (False, {"diag": np.array([1, 2, 3])}),
+    "args not a tuple": (True, {"args": EXP.data}),
+}
+
+
+@MODE
+@pytest.mark.parametrize("name", ROUTES, ids=ROUTES.keys())
+def test_lean_and_general_routes_agree(name, lmder, monkeypatch):
+    """Whichever route a call takes, the fit is the same, bit for bit."""
+    from minpack import _leastsq
+
+    lean, overrides = ROUTES[name]
+    taken = []
+    real = _leastsq._lean_compiled
+
+    def spy(*a, **k):
+        out = real(*a, **k)
+        taken.append(out is not NotImplemented)
+        return out
+
+    monkeypatch.setattr(_leastsq, "_lean_compiled", spy)
+    kwargs = {"x0": np.array(EXP.x0), "args": (EXP.data.copy(),), "m": EXP.m}
+    kwargs.update(overrides)
+    x0 = kwargs.pop("x0")
+    extra = {k: v for k, v in kwargs.items() if k not in ("args", "m")}
+    got = minpack.leastsq(EXP.cfunc, x0, args=kwargs["args"], m=kwargs["m"],
+                          Dfun=EXP.cjac if lmder else None, full_output=True, **extra)
+    assert taken == [lean]
+    ref_extra = {k: (np.asarray(v, dtype=np.float64) if k == "diag" else float(v))
+                 for k, v in extra.items() if k != "maxfev"}
+    if "maxfev" in extra:
+        ref_extra["maxfev"] = int(extra["maxfev"])
+    assert_same_fit(got, python_fit(EXP, lmder, **ref_extra))
+
+
+def lean_args(**overrides) -> list:
+    """The 14 arguments of _minpack.lm_compiled for the exp model."""
+    a = {"faddr": EXP.cfunc.address, "jaddr": 0, "udefault": None,
+         "fargs": (EXP.data,), "x0": [1.0, 1.0, 0.0], "m": EXP.m, "ftol": 1.49012e-8,
+         "xtol": 1.49012e-8, "gtol": 0.0, "maxfev": 0,
+         "epsfcn": float(np.finfo(float).eps), "factor": 100.0, "diag": None, "full": True}
+    a.update(overrides)
+    return list(a.values())
+
+
+REFUSED = {
+    "faddr 0": {"faddr": 0},
+    "faddr float": {"faddr": float(EXP.cfunc.address)},
+    "jaddr None": {"jaddr": None},
+    "udefault and args": {"udefault": 8},
+    "udefault float": {"udefault": 8.0, "fargs": ()},
+    "args list": {"fargs": [EXP.data]},
+    "args two arrays": {"fargs": (EXP.data, EXP.data)},
+    "args non-contiguous": {"fargs": (EXP.data[::2],)},
+    "args not an array": {"fargs": (EXP.data.tolist(),)},
+    "x0 empty": {"x0": []},
+    "x0 nan": {"x0": [1.0, float("nan"), 0.0]},
+    "x0 inf array": {"x0": np.array([1.0, np.inf, 0.0])},
+    "x0 complex": {"x0": np.array([1.0, 1.0, 0.0], dtype=complex)},
+    "x0 bool item": {"x0": [1.0, True, 0.0]},
+    "x0 huge int": {"x0": [1.0, 10**400, 0.0]},
+    "x0 0-d": {"x0": np.array(1.0)},
+    "x0 string": {"x0": "abc"},
+    "m None": {"m": None},
+    "m bool": {"m": True},
+    "m smaller than n": {"m": 2},
+    "m too big for int": {"m": 2**40},
+    "ftol string": {"ftol": "1e-8"},
+    "xtol None": {"xtol": None},
+    "gtol numpy": {"gtol": np.float64(0.0)},
+    "maxfev float": {"maxfev": 100.0},
+    "maxfev too big": {"maxfev": 2**31},
+    "epsfcn None": {"epsfcn": None},
+    "factor complex": {"factor": 1j},
+    "diag list": {"diag": [1.0, 1.0, 1.0]},
+    "diag short": {"diag": np.ones(2)},
+    "diag float32": {"diag": np.ones(3, dtype=np.float32)},
+    "diag strided": {"diag": np.ones(6)[::2]},
+    "full undecidable": {"full": np.ones(2)},
+}
+
+
+@pytest.mark.parametrize("overrides", REFUSED.values(), ids=REFUSED.keys())
+def test_lean_entry_refuses_what_it_does_not_handle(overrides):
+    from minpack import _minpack
+
+    assert _minpack.lm_compiled(*lean_args(**overrides)) is NotImplemented
+
+
+def test_lean_entry_fits():
+    from minpack import _minpack
+
+    x0 = np.array([1.0, 1.0, 0.0])
+    x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev = _minpack.lm_compiled(
+        *lean_args(x0=x0))
+    ref = python_fit(EXP, False)
+    np.testing.assert_array_equal(x, ref[0])
+    np.testing.assert_array_equal(fvec, ref[2]["fvec"])
+    np.testing.assert_array_equal(fjac.T, ref[2]["fjac"])
+    np.testing.assert_array_equal(ipvt - 1, ref[2]["ipvt"])
+    assert (info, nfev, njev) == (ref[4], ref[2]["nfev"], 0)
+    assert fjac.flags.f_contiguous and fjac.shape == (EXP.m, 3)
+    assert ipvt.dtype == np.int32 and diag.shape == (3,)
+    np.testing.assert_array_equal(x0, [1.0, 1.0, 0.0])  # a copy was fitted
+    short = _minpack.lm_compiled(*lean_args(x0=x0, full=0))
+    np.testing.assert_array_equal(short[0], x)
+    assert short[1:6] == (None,) * 5 and short[6:] == (info, nfev, njev)
+    with pytest.raises(TypeError, match="14 arguments"):
+        _minpack.lm_compiled(*lean_args()[:13])
+
+
+def test_compiled_lookup_is_cached_per_object():
+    from minpack import _compiled
+
+    f = EXP.cfunc.ctypes
+    first = _compiled.as_compiled(f, "func")
+    assert _compiled.as_compiled(f, "func") is first
+    assert first.keepalive is f
+    # an entry is used only for the very object it was made for
+    other = CFUNC_T(lambda *a: 0)
+    _compiled._CACHE[(id(other), "func")] = first
+    try:
+        got = _compiled.as_compiled(other, "func")
+        assert got.keepalive is other
+        assert got.address == ctypes.cast(other, c_void_p).value != first.address
+    finally:
+        _compiled._CACHE.pop((id(other), "func"), None)
+    # bounded: many objects never make it grow past its size
+    many = [CFUNC_T(lambda *a: 0) for _ in range(3 * _compiled._CACHE_SIZE)]
+    for obj in many:
+        assert _compiled.as_compiled(obj, "func").keepalive is obj
+        assert len(_compiled._CACHE) <= _compiled._CACHE_SIZE
+    # capsules are read every time (their pointer can be changed)
+    cap = capsule(EXP.cfunc.address, FUNC_C)
+    _compiled.as_compiled(cap, "func")
+    assert all(entry.keepalive is not cap for entry in _compiled._CACHE.values())
+
+
+# ---------------------------------------------------------------------------
 # user_data
 # ---------------------------------------------------------------------------
 

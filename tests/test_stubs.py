@@ -44,6 +44,9 @@ def _names(text: str) -> list[str]:
 
 
 def _result_count(node: ast.expr | None, aliases: dict[str, ast.expr]) -> int:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        # `Result | NotImplementedType`: the results when there are results
+        node = node.left
     if isinstance(node, ast.Name) and node.id in aliases:
         node = aliases[node.id]
     if node is None or (isinstance(node, ast.Constant) and node.value is None):

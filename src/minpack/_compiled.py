@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Compiled", "as_compiled", "user_data_address"]
+__all__ = ["PLAIN", "Compiled", "as_compiled", "user_data_address"]
 
 FUNC_SIGNATURE = "int (int, int, double *, double *, void *)"
 JAC_SIGNATURE = "int (int, int, double *, double *, int, void *)"
@@ -30,8 +30,8 @@ _ARGC = {"func": 5, "Dfun": 6, "fprime": 6}
 
 
 # Python callables that are never compiled functions.
-_PLAIN = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType,
-                    functools.partial})
+PLAIN = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                   functools.partial})
 
 
 class Compiled(NamedTuple):
@@ -40,6 +40,14 @@ class Compiled(NamedTuple):
     address: int
     user_data: int | None
     keepalive: Any
+
+
+# as_compiled's answers for recent objects, keyed by (id(obj), argname). An
+# entry keeps its object alive (Compiled.keepalive), so the id cannot be
+# reused while it is here; the cache is emptied when it reaches _CACHE_SIZE.
+# Bare PyCapsules are not cached: their pointer and context can be changed.
+_CACHE: dict[tuple[int, str], Compiled] = {}
+_CACHE_SIZE = 64
 
 
 def _capsule_api() -> tuple:
@@ -97,8 +105,22 @@ def as_compiled(obj: Any, argname: str) -> Compiled | None:
     error messages.
     """
     cls = type(obj)
-    if cls in _PLAIN or obj is None:  # the common case, decided at once
+    if cls in PLAIN or obj is None:  # the common case, decided at once
         return None
+    key = (id(obj), argname)
+    hit = _CACHE.get(key)
+    if hit is not None and hit.keepalive is obj:
+        return hit
+    found = _find_compiled(obj, cls, argname)
+    if found is not None and cls.__name__ != "PyCapsule":
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
+
+
+def _find_compiled(obj: Any, cls: type, argname: str) -> Compiled | None:
+    """as_compiled's work, without the cache."""
     # scipy.LowLevelCallable: a tuple subclass (capsule, function, user_data)
     # whose own __getitem__ refuses indexing
     if cls.__name__ == "LowLevelCallable" and isinstance(obj, tuple):

@@ -409,26 +409,27 @@ end subroutine minpack_py_lm
 
 
 !> Least squares with compiled residuals (and Jacobian when jaddr /= 0),
-!> without Python: wrapped by f2py as _minpack.lm_c, which releases the GIL.
-subroutine minpack_c_lm(faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, gtol, maxfev, &
-                        epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t
-    use minpack_kinds, only: dp
+!> without Python: called by _fastpath.c (_minpack.lm_compiled), which
+!> releases the GIL.
+subroutine minpack_glue_lm_compiled(faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, gtol, &
+                                    maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
+                                    info, nfev, njev) bind(c)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_int, c_double
     use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_lm
     implicit none
-    integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
-    integer, intent(in) :: m, n, maxfev, mode
-    real(dp), intent(inout) :: x(n), fvec(m), diag(n)
-    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
-    real(dp), intent(out) :: fjac(m, n), qtf(n)
-    integer, intent(out) :: ipvt(n), info, nfev, njev
+    integer(c_intptr_t), value :: faddr, jaddr, uaddr
+    integer(c_int), value :: m, n, maxfev, mode
+    real(c_double), intent(inout) :: x(n), fvec(m), diag(n)
+    real(c_double), value :: ftol, xtol, gtol, epsfcn, factor
+    real(c_double), intent(out) :: fjac(m, n), qtf(n)
+    integer(c_int), intent(out) :: ipvt(n), info, nfev, njev
 
     type(fit_callbacks), target :: cb
 
     cb = compiled_callbacks(faddr, jaddr, uaddr)
     call run_lm(cb, jaddr /= 0, 0, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
                 mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-end subroutine minpack_c_lm
+end subroutine minpack_glue_lm_compiled
 
 
 !> Least squares with compiled residuals and a Python progress report:

@@ -30,7 +30,7 @@ from ._callbacks import (
     residual_context,
     vectorized_residuals,
 )
-from ._compiled import Compiled, as_compiled, user_data_address
+from ._compiled import PLAIN, Compiled, as_compiled, user_data_address
 
 __all__ = ["leastsq"]
 
@@ -234,6 +234,15 @@ def leastsq(
     >>> np.round(x, 6), ier in (1, 2, 3, 4), info["nfev"] > 0
     (array([3. , 1.3]), True, True)
     """
+    if callback is None and type(func) not in PLAIN and not (vectorized or col_deriv):
+        # a compiled func, most likely: the lean entry takes the plain cases
+        out = _lean_compiled(func, x0, args, Dfun, m, ftol, xtol, gtol, maxfev,
+                             epsfcn, factor, diag, full_output)
+        if out is not NotImplemented:
+            if not full_output and out[6] in _SUCCESS:  # the usual end, at once
+                return out[0], out[6]
+            return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol,
+                           maxfev, [])
     x = as_start(x0)
     n = x.size
     ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
@@ -250,10 +259,8 @@ def leastsq(
                 else progress_callback(callback, errors, stopped))
     nprint = 0 if callback is None else 1
     use_jac = Dfun is not None
-    if maxfev == 0:
-        maxfev = (100 if use_jac else 200) * (n + 1)
     # SciPy's C layer also takes a negative maxfev as the default
-    maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev < 0 else maxfev
+    maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev <= 0 else maxfev
     mode, diag_arr = as_diag(diag, n)
 
     compiled = as_compiled(func, "func")
@@ -287,17 +294,57 @@ def leastsq(
         uaddr = user_data_address(args, compiled)
         jaddr = 0 if compiled_jac is None else compiled_jac.address
         if epsfcn is None:
-            epsfcn = machine_epsilon(F64)
-        fargs = (compiled.address, jaddr, uaddr, x, np.zeros(m), ftol, xtol, gtol,
-                 maxfev_run, epsfcn, diag_arr, mode, factor)
+            epsfcn = _EPS64
         if callback is None:
-            out = _minpack.lm_c(*fargs)
+            out = _minpack.lm_compiled(compiled.address, jaddr, uaddr, (), x, int(m),
+                                       ftol, xtol, gtol, int(maxfev_run), epsfcn, factor,
+                                       None if mode == 1 else diag_arr, full_output)
+            if out is NotImplemented:  # all arguments were made plain above
+                raise RuntimeError("minpack internal error: lm_compiled refused "
+                                   "checked arguments")
         else:
-            out = _minpack.lm_c_progress(progress, *fargs)
+            out = _minpack.lm_c_progress(progress, compiled.address, jaddr, uaddr, x,
+                                         np.zeros(m), ftol, xtol, gtol, maxfev_run,
+                                         epsfcn, diag_arr, mode, factor)
+    return _finish(out, full_output, use_jac, ftol, xtol, gtol, maxfev, errors, stopped)
+
+
+_EPS64 = machine_epsilon(F64)
+
+
+def _lean_compiled(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any,
+                   xtol: Any, gtol: Any, maxfev: Any, epsfcn: Any, factor: Any,
+                   diag: Any, full_output: Any) -> tuple | Any:
+    """One fit through the C entry ``_minpack.lm_compiled``, or NotImplemented.
+
+    NotImplemented when `func` is not compiled, or when an argument is not of
+    the plain kind that entry handles; then the general route checks the
+    arguments one by one and explains what is wrong.
+    """
+    compiled = as_compiled(func, "func")
+    if compiled is None:
+        return NotImplemented
+    jaddr = 0
+    if Dfun is not None:
+        compiled_jac = as_compiled(Dfun, "Dfun")
+        if compiled_jac is None or compiled_jac.user_data not in (None, compiled.user_data):
+            return NotImplemented
+        jaddr = compiled_jac.address
+    return _minpack.lm_compiled(compiled.address, jaddr, compiled.user_data,
+                                args if type(args) is tuple else (args,), x0, m,
+                                ftol, xtol, gtol, maxfev,
+                                _EPS64 if epsfcn is None else epsfcn, factor, diag,
+                                full_output)
+
+
+def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: float,
+            gtol: float, maxfev: int, errors: list, stopped: list | None = None) -> tuple:
+    """leastsq's result from the solver's outputs `out` (see _minpack.pyi)."""
     x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
-
+    if maxfev == 0:
+        maxfev = (100 if use_jac else 200) * (x.size + 1)
     if info < 0 and stopped:
         info = STOPPED
     if not full_output and info in _SUCCESS:
@@ -317,7 +364,7 @@ def leastsq(
         infodict["qtf"] = qtf
         return (x, cov_x, infodict, mesg, info)
     if info in (5, 6, 7, 8):
-        warnings.warn(mesg, RuntimeWarning, stacklevel=2)
+        warnings.warn(mesg, RuntimeWarning, stacklevel=3)  # leastsq -> _finish
     elif info == 0:
         raise TypeError(mesg)
     elif info < 0:

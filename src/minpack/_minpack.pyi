@@ -9,6 +9,8 @@ its ``*_extra_args`` tuple.
 """
 
 from collections.abc import Callable
+from types import NotImplementedType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,22 +60,28 @@ def lm(
 ) -> _LmResult:
     """lmdif (use_jac 0) or lmder (1) with Python callbacks; fvec: f(x) on entry."""
 
-def lm_c(
+def lm_compiled(
     faddr: int,
     jaddr: int,
-    uaddr: int,
-    x: npt.ArrayLike,
-    fvec: npt.ArrayLike,
+    udefault: int | None,
+    fargs: tuple,
+    x0: Any,
+    m: int,
     ftol: float,
     xtol: float,
     gtol: float,
     maxfev: int,
     epsfcn: float,
-    diag: npt.ArrayLike,
-    mode: int,
     factor: float,
-) -> _LmResult:
-    """lmdif (jaddr 0) or lmder with compiled callbacks; releases the GIL."""
+    diag: _F64 | None,
+    full: bool,
+) -> _LmResult | NotImplementedType:
+    """lmdif (jaddr 0) or lmder with compiled callbacks; releases the GIL.
+
+    Written in C (_fastpath.c). fvec, diag, fjac, ipvt and qtf are None
+    unless `full` is true. NotImplemented when an argument is not of the
+    plain kind it handles; minpack.leastsq then takes the general route.
+    """
 
 def lm_c_progress(
     progress: _Progress,
@@ -92,7 +100,7 @@ def lm_c_progress(
     factor: float,
     progress_extra_args: tuple = (),
 ) -> _LmResult:
-    """As lm_c, with a Python progress report every iteration (holds the GIL)."""
+    """As lm_compiled, with a Python progress report every iteration (holds the GIL)."""
 
 def lm_c_batch(
     faddr: int,

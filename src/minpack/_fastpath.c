@@ -1,0 +1,302 @@
+/* The lean entry of a single least-squares fit with compiled callbacks.
+ *
+ * A fit with a compiled residual takes about 10 microseconds in Fortran; the
+ * general route to it (Python checks of every argument, then an f2py call
+ * that converts 13 arguments and allocates the outputs) added about 6 more.
+ * minpack.leastsq tries this entry first for a compiled func: it takes the
+ * arguments positionally, accepts only the plain types a caller normally
+ * passes, and does in C what the Python layer would, so the whole call costs
+ * about a microsecond beyond the fit. For anything else (another type, a
+ * value the Python layer would reject with an error message of its own) it
+ * returns NotImplemented, and leastsq goes the general way: both routes give
+ * the same results, one of them faster, and the errors are written once.
+ *
+ * Registered in _minpack.pyf (pymethoddef) as _minpack.lm_compiled.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NO_IMPORT_ARRAY
+#define PY_ARRAY_UNIQUE_SYMBOL _npy_f2py_ARRAY_API
+#define NPY_NO_DEPRECATED_API NPY_1_9_API_VERSION
+#include "numpy/arrayobject.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* In _glue.f90: minpack_c_lm with C calling conventions. */
+extern void minpack_glue_lm_compiled(intptr_t faddr, intptr_t jaddr, intptr_t uaddr,
+                                     int m, int n, double *x, double *fvec,
+                                     double ftol, double xtol, double gtol, int maxfev,
+                                     double epsfcn, double *diag, int mode, double factor,
+                                     double *fjac, int *ipvt, double *qtf, int *info,
+                                     int *nfev, int *njev);
+
+PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+/* An exact float or int (not bool) as a double; 0 if it is neither. */
+static int plain_real(PyObject *obj, double *out)
+{
+    if (PyFloat_CheckExact(obj)) {
+        *out = PyFloat_AS_DOUBLE(obj);
+        return 1;
+    }
+    if (PyLong_CheckExact(obj)) {
+        *out = PyLong_AsDouble(obj);
+        if (*out == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* An exact int that fits a C int; 0 if not. */
+static int plain_int(PyObject *obj, int *out)
+{
+    long value;
+
+    if (!PyLong_CheckExact(obj)) return 0;
+    value = PyLong_AsLong(obj);
+    if (value == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (value < INT_MIN || value > INT_MAX) return 0;
+    *out = (int)value;
+    return 1;
+}
+
+/* An address given as an int (0 for NULL); 0 if it is not one. */
+static int plain_address(PyObject *obj, intptr_t *out)
+{
+    void *p;
+
+    if (!PyLong_CheckExact(obj)) return 0;
+    p = PyLong_AsVoidPtr(obj);
+    if (p == NULL && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = (intptr_t)p;
+    return 1;
+}
+
+/* The starting point as a fresh 1-D float64 array, or NULL (no error set)
+ * when it is not a plain one: a 1-D real array or a list/tuple of floats and
+ * ints, not empty, all finite. */
+static PyArrayObject *plain_start(PyObject *x0)
+{
+    PyArrayObject *x;
+    npy_intp n, i;
+    double *xp;
+
+    if (PyArray_CheckExact(x0)) {
+        PyArrayObject *a = (PyArrayObject *)x0;
+        int t = PyArray_TYPE(a);
+        if (PyArray_NDIM(a) != 1 || PyArray_SIZE(a) == 0) return NULL;
+        if (!(PyTypeNum_ISFLOAT(t) || PyTypeNum_ISINTEGER(t) || PyTypeNum_ISBOOL(t)))
+            return NULL;
+        n = PyArray_SIZE(a);
+        x = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+        if (x == NULL) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (t == NPY_DOUBLE && PyArray_IS_C_CONTIGUOUS(a))
+            memcpy(PyArray_DATA(x), PyArray_DATA(a), (size_t)n * sizeof(double));
+        else if (PyArray_CopyInto(x, a) < 0) {
+            PyErr_Clear();
+            Py_DECREF(x);
+            return NULL;
+        }
+    } else if (PyList_CheckExact(x0) || PyTuple_CheckExact(x0)) {
+        n = PySequence_Fast_GET_SIZE(x0);
+        if (n == 0) return NULL;
+        x = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+        if (x == NULL) {
+            PyErr_Clear();
+            return NULL;
+        }
+        xp = (double *)PyArray_DATA(x);
+        for (i = 0; i < n; i++) {
+            if (!plain_real(PySequence_Fast_GET_ITEM(x0, i), xp + i)) {
+                Py_DECREF(x);
+                return NULL;
+            }
+        }
+    } else {
+        return NULL;
+    }
+    xp = (double *)PyArray_DATA(x);
+    for (i = 0; i < n; i++) {
+        if (!isfinite(xp[i])) {
+            Py_DECREF(x);
+            return NULL;
+        }
+    }
+    return x;
+}
+
+/* The user_data pointer: `udefault` (None or the callable's own address)
+ * when `fargs` is empty, else the data of the one C-contiguous array in it.
+ * 0 when the Python layer must decide (and explain). */
+static int plain_user_data(PyObject *udefault, PyObject *fargs, intptr_t *out)
+{
+    PyObject *a;
+
+    if (!PyTuple_CheckExact(fargs)) return 0;
+    if (PyTuple_GET_SIZE(fargs) == 0) {
+        if (udefault == Py_None) {
+            *out = 0;
+            return 1;
+        }
+        return plain_address(udefault, out);
+    }
+    if (udefault != Py_None || PyTuple_GET_SIZE(fargs) != 1) return 0;
+    a = PyTuple_GET_ITEM(fargs, 0);
+    if (!PyArray_Check(a) || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)a)) return 0;
+    *out = (intptr_t)PyArray_DATA((PyArrayObject *)a);
+    return 1;
+}
+
+/* The scaling: mode 1 (MINPACK's own) for None, else mode 2 with the values
+ * of a 1-D float64 array of length n (copied into the solver's diag). NULL
+ * for anything else; for None a pointer that is not read. */
+static double *plain_diag(PyObject *given, npy_intp n, int *mode)
+{
+    PyArrayObject *a = (PyArrayObject *)given;
+
+    if (given == Py_None) {
+        *mode = 1;
+        return (double *)given;
+    }
+    if (!PyArray_CheckExact(given) || PyArray_TYPE(a) != NPY_DOUBLE
+        || PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != n || !PyArray_IS_C_CONTIGUOUS(a))
+        return NULL;
+    *mode = 2;
+    return (double *)PyArray_DATA(a);
+}
+
+/* The 9-tuple of results; steals the references to the arrays (NULL: None). */
+static PyObject *result(PyArrayObject *x, PyArrayObject *fvec, PyArrayObject *diag,
+                        PyArrayObject *fjac, PyArrayObject *ipvt, PyArrayObject *qtf,
+                        int info, int nfev, int njev)
+{
+    PyObject *items[9] = {(PyObject *)x, (PyObject *)fvec, (PyObject *)diag,
+                          (PyObject *)fjac, (PyObject *)ipvt, (PyObject *)qtf,
+                          PyLong_FromLong(info), PyLong_FromLong(nfev),
+                          PyLong_FromLong(njev)};
+    PyObject *out = PyTuple_New(9);
+    int i, ok = out != NULL;
+
+    for (i = 0; i < 9; i++) {
+        if (items[i] == NULL) {
+            if (i < 6) {
+                items[i] = Py_NewRef(Py_None);
+            } else {
+                ok = 0;
+                continue;
+            }
+        }
+        if (ok) PyTuple_SET_ITEM(out, i, items[i]);
+        else Py_DECREF(items[i]);
+    }
+    if (!ok) {
+        Py_XDECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* lm_compiled(faddr, jaddr, udefault, fargs, x0, m, ftol, xtol, gtol, maxfev,
+ *             epsfcn, factor, diag, full)
+ * -> (x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev), or NotImplemented.
+ * jaddr 0 means lmdif, else lmder; maxfev <= 0 means MINPACK's default for
+ * the driver; diag None means mode 1. When `full` is false, fvec, diag, fjac,
+ * ipvt and qtf are None: the solver's work space for them is one block of
+ * memory, freed before returning. */
+PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    intptr_t faddr, jaddr, uaddr;
+    int m, n, maxfev, mode = 1, full, info = 0, nfev = 0, njev = 0;
+    double ftol, xtol, gtol, epsfcn, factor, *diag0, *work = NULL;
+    npy_intp dims[2];
+    PyArrayObject *x, *fvec = NULL, *diag = NULL, *fjac = NULL, *ipvt = NULL, *qtf = NULL;
+
+    (void)self;
+    if (nargs != 14) {
+        PyErr_Format(PyExc_TypeError, "lm_compiled takes 14 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (!plain_address(args[0], &faddr) || faddr == 0 || !plain_address(args[1], &jaddr)
+        || !plain_user_data(args[2], args[3], &uaddr) || !plain_int(args[5], &m)
+        || !plain_real(args[6], &ftol) || !plain_real(args[7], &xtol)
+        || !plain_real(args[8], &gtol) || !plain_int(args[9], &maxfev)
+        || !plain_real(args[10], &epsfcn) || !plain_real(args[11], &factor))
+        Py_RETURN_NOTIMPLEMENTED;
+    full = PyObject_IsTrue(args[13]);
+    if (full < 0) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    x = plain_start(args[4]);
+    if (x == NULL) Py_RETURN_NOTIMPLEMENTED;
+    if (PyArray_SIZE(x) > m) { /* improper input: the Python layer says why */
+        Py_DECREF(x);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    n = (int)PyArray_SIZE(x);
+    diag0 = plain_diag(args[12], n, &mode);
+    if (diag0 == NULL) {
+        Py_DECREF(x);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (maxfev <= 0) maxfev = (jaddr ? 100 : 200) * (n + 1);
+
+    dims[0] = m;
+    dims[1] = n;
+    if (full) {
+        fvec = (PyArrayObject *)PyArray_ZEROS(1, dims, NPY_DOUBLE, 0);
+        fjac = (PyArrayObject *)PyArray_ZEROS(2, dims, NPY_DOUBLE, 1);
+        diag = (PyArrayObject *)PyArray_ZEROS(1, dims + 1, NPY_DOUBLE, 0);
+        qtf = (PyArrayObject *)PyArray_ZEROS(1, dims + 1, NPY_DOUBLE, 0);
+        ipvt = (PyArrayObject *)PyArray_ZEROS(1, dims + 1, NPY_INT, 0);
+        if (!fvec || !fjac || !diag || !qtf || !ipvt) goto fail;
+    } else {
+        /* fvec (m), fjac (m n), diag (n), qtf (n), then ipvt (n ints) */
+        work = PyMem_RawCalloc((size_t)m * (n + 1) + 3 * (size_t)n, sizeof(double));
+        if (work == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+    }
+    {
+        double *wfvec = full ? (double *)PyArray_DATA(fvec) : work;
+        double *wfjac = full ? (double *)PyArray_DATA(fjac) : work + m;
+        double *wdiag = full ? (double *)PyArray_DATA(diag) : work + (size_t)m * (n + 1);
+        double *wqtf = full ? (double *)PyArray_DATA(qtf) : wdiag + n;
+        int *wipvt = full ? (int *)PyArray_DATA(ipvt) : (int *)(wqtf + n);
+
+        if (mode == 2) memcpy(wdiag, diag0, (size_t)n * sizeof(double));
+        Py_BEGIN_ALLOW_THREADS
+        minpack_glue_lm_compiled(faddr, jaddr, uaddr, m, n, (double *)PyArray_DATA(x),
+                                 wfvec, ftol, xtol, gtol, maxfev, epsfcn, wdiag, mode,
+                                 factor, wfjac, wipvt, wqtf, &info, &nfev, &njev);
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_RawFree(work);
+    return result(x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev);
+
+fail:
+    Py_DECREF(x);
+    Py_XDECREF(fvec);
+    Py_XDECREF(fjac);
+    Py_XDECREF(diag);
+    Py_XDECREF(qtf);
+    Py_XDECREF(ipvt);
+    return NULL;
+}
