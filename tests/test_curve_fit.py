@@ -24,6 +24,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -667,3 +668,115 @@ def test_model_calls_equal_nfev(kw):
     *_, info, _, _ = minpack.curve_fit(model, X1, Y1, full_output=True, **kw)
     assert counts["f"] == info["nfev"]
     assert counts["jac"] == info.get("njev", 0)
+
+
+# ---------------------------------------------------------------------------
+# The residual computed in C (ModelResidual through the trampoline)
+# ---------------------------------------------------------------------------
+
+T_EXP = np.linspace(0.0, 4.0, 30)
+Y_EXP = 2.5 * np.exp(-1.3 * T_EXP) + 0.5 + 0.01 * np.sin(7.0 * T_EXP)
+
+
+class _Sub(np.ndarray):
+    """An ndarray subclass: the C shortcut leaves it to NumPy."""
+
+
+# How the model hands back its values: the first two are taken in C, the
+# others go through NumPy (ModelResidual.finish); all must fit identically.
+OUTPUT_KINDS = {
+    "float64": lambda v: v,
+    "float64 strided": lambda v: np.repeat(v, 2)[::2],
+    "float32": lambda v: v.astype(np.float32),
+    "list": lambda v: v.tolist(),
+    "subclass": lambda v: v.view(_Sub),
+    "big-endian": lambda v: v.astype(">f8"),
+}
+
+
+@pytest.mark.parametrize("sigma", [None, 0.5, "1-D"], ids=["unweighted", "scalar", "1-D"])
+@pytest.mark.parametrize("kind", OUTPUT_KINDS, ids=OUTPUT_KINDS.keys())
+def test_model_output_kinds_match_scipy(kind, sigma, monkeypatch):
+    from minpack._callbacks import ModelResidual
+
+    convert = OUTPUT_KINDS[kind]
+    calls = []
+    finished = []
+    real_finish = ModelResidual.finish
+
+    def counting_finish(self, value):
+        finished.append(1)
+        return real_finish(self, value)
+
+    monkeypatch.setattr(ModelResidual, "finish", counting_finish)
+
+    def f(t, a, k, c):
+        calls.append(type(a))
+        return convert(a * np.exp(-k * t) + c)
+
+    if sigma == "1-D":
+        sigma = 0.01 + 0.02 * T_EXP
+    ours = minpack.curve_fit(f, T_EXP, Y_EXP, p0=[1.0, 1.0, 0.0], sigma=sigma,
+                             full_output=True)
+    assert set(calls) == {np.float64}  # parameters arrive as NumPy scalars
+    # NumPy does the residual for the first call (Python's), and for every
+    # call unless the output is a plain float64 vector
+    in_c = kind in ("float64", "float64 strided")
+    assert len(finished) == (1 if in_c else len(calls))
+    monkeypatch.undo()
+    ref = scipy.optimize.curve_fit(f, T_EXP, Y_EXP, p0=[1.0, 1.0, 0.0], sigma=sigma,
+                                   full_output=True)
+    np.testing.assert_array_equal(ours[0], ref[0])
+    np.testing.assert_array_equal(ours[1], ref[1])
+    np.testing.assert_array_equal(ours[2]["fvec"], ref[2]["fvec"])
+    assert ours[2]["nfev"] == ref[2]["nfev"]
+
+
+def test_model_residual_warnings_are_numpys():
+    """inf - inf in the residual: NumPy's warning, as with SciPy."""
+
+    def f(t, a):
+        out = a * t
+        out[0] = np.inf
+        return out
+
+    y = T_EXP.copy()
+    y[0] = np.inf
+    for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:  # NaN residuals: the fit fails, or ends without a covariance
+                fit(f, T_EXP, y, p0=[2.0], check_finite=False, maxfev=20)
+            except RuntimeError:
+                pass
+        messages = {str(w.message) for w in caught if w.category is RuntimeWarning}
+        assert "invalid value encountered in subtract" in messages, fit
+
+
+def test_model_residual_honours_numpy_errstate():
+    """A weighted residual that underflows raises under errstate(under='raise')."""
+
+    def f(t, a):
+        return a * 1e-300 * np.ones_like(t)
+
+    for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
+        with np.errstate(under="raise"):
+            with pytest.raises(FloatingPointError, match="underflow"):
+                fit(f, T_EXP, np.zeros_like(T_EXP), p0=[1.0], sigma=np.full(30, 1e10))
+        # without the errstate the same fit runs (no covariance: a warning)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            popt, _ = fit(f, T_EXP, np.zeros_like(T_EXP), p0=[1.0],
+                          sigma=np.full(30, 1e10))
+        assert np.isfinite(popt).all()
+
+
+def test_model_residual_is_callable_like_scipys_residual():
+    from minpack._callbacks import ModelResidual
+
+    w = np.full(30, 2.0)
+    r = ModelResidual(lambda t, a, b: a * t + b, T_EXP, Y_EXP, w)
+    p = np.array([1.5, -0.5])
+    np.testing.assert_array_equal(r(p), w * ((1.5 * T_EXP - 0.5) - Y_EXP))
+    with pytest.raises(ValueError, match="one value per data point"):
+        r.finish(np.ones((30, 1)))  # broadcasts to (30, 30)

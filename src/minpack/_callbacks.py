@@ -170,6 +170,51 @@ def shape_mismatch(checker: str, argname: str, thefunc: Any,
     return TypeError(msg)
 
 
+class ModelResidual:
+    """curve_fit's residual ``w * (f(xdata, *p) - ydata)`` (unweighted if `w` is None).
+
+    Called from Python like any residual function. ``_trampoline.c`` also
+    recognises it (see residual_context) and then computes the same numbers
+    without a Python frame: it calls `f` itself and does the subtraction and
+    weighting in C when `f` returns a float64 vector of length m and every
+    result is a finite normal number (or zero), so that NumPy would have had
+    nothing to warn about; for anything else it hands what `f` returned to
+    `finish`, which does the work with NumPy, warnings and errors included.
+    """
+
+    __slots__ = ("f", "xdata", "ydata", "w")
+
+    def __init__(self, f: Callable[..., Any], xdata: Any, ydata: np.ndarray,
+                 w: np.ndarray | None) -> None:
+        self.f = f
+        self.xdata = xdata
+        self.ydata = ydata
+        self.w = w
+
+    def __call__(self, p: np.ndarray) -> np.ndarray:
+        return self.finish(self.f(self.xdata, *p))
+
+    def finish(self, value: Any) -> np.ndarray:
+        """The residual from the model's output `value` at some p."""
+        shape = self.ydata.shape
+        d = value - self.ydata
+        if d.__class__ is not np.ndarray or d.shape != shape:
+            if getattr(d, "shape", None) != shape:
+                raise ValueError(
+                    f"the model function must return one value per data point, "
+                    f"shape {shape} (or a scalar); f(xdata, *params) - ydata has "
+                    f"shape {np.shape(d)}")
+        return d if self.w is None else self.w * d
+
+    def context(self) -> tuple:
+        """``(f, xdata, ydata, w)`` for the trampoline: ydata and w as
+        C-contiguous float64 vectors of length m (w None when unweighted)."""
+        m = self.ydata.shape[0]
+        w = None if self.w is None else np.ascontiguousarray(
+            np.broadcast_to(self.w, (m,)), dtype=np.float64)
+        return (self.f, self.xdata, np.ascontiguousarray(self.ydata, dtype=np.float64), w)
+
+
 def residual_context(
     func: Callable[..., Any], args: tuple, m: int, errors: list,
     vectorized: bool = False,
@@ -178,14 +223,26 @@ def residual_context(
 
     The Fortran solver calls the C function ``minpack_py_residual`` with the
     address of this tuple, ``(func, args, m, errors, check, vectorized,
-    check_block)``; it hands `func` a fresh copy of x (shape (n, 1), or
-    (n, k) for a block of k points, when `vectorized`), copies a float64
+    check_block, model)``; it hands `func` a fresh copy of x (shape (n, 1),
+    or (n, k) for a block of k points, when `vectorized`), copies a float64
     result of length m straight
     into the Fortran buffer, sends anything else through ``check`` (which
     raises a clear error for what is not a vector of m real numbers), and
     puts any exception in `errors`, telling the solver to stop. The caller
     must keep the tuple alive for the whole solver call.
+
+    `model` is None, or for a :class:`ModelResidual` `func` (without args,
+    not vectorized) its ``context()``: the trampoline then calls the model
+    with x as NumPy scalars, and `check` takes the model's raw output.
     """
+    if (type(func) is ModelResidual and not vectorized and not args
+            and func.ydata.shape == (m,)):
+        model = func
+
+        def check_model(value: Any) -> np.ndarray:
+            return residual_array(model.finish(value), m, "func")
+
+        return (func, (), m, errors, check_model, False, None, model.context())
     if vectorized:
         def check(value: Any) -> np.ndarray:
             return vectorized_residuals(value, m, 1)[:, 0]
@@ -196,7 +253,7 @@ def residual_context(
     def check_block(value: Any, k: int) -> np.ndarray:
         return vectorized_residuals(value, m, k)
 
-    return (func, tuple(args), m, errors, check, vectorized, check_block)
+    return (func, tuple(args), m, errors, check, vectorized, check_block, None)
 
 
 def jacobian_context(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._callbacks import as_start
+from ._callbacks import ModelResidual, as_start
 from ._leastsq import leastsq
 
 __all__ = ["OptimizeWarning", "curve_fit"]
@@ -470,31 +470,14 @@ def _make_residual(
     w: np.ndarray | None, Linv: np.ndarray | None,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Build the weighted residual ``leastsq`` minimizes, one `f` call each."""
-    shape = ydata.shape
-    ndarray = np.ndarray
+    if Linv is None:
+        # computed in C by the trampoline when the model's output is plain
+        return ModelResidual(f, xdata, ydata, w)
+    difference = ModelResidual(f, xdata, ydata, None)
 
-    def difference(p: np.ndarray) -> np.ndarray:
-        d = f(xdata, *p) - ydata
-        if d.__class__ is ndarray and d.shape == shape:
-            return d
-        if getattr(d, "shape", None) != shape:
-            raise ValueError(
-                f"the model function must return one value per data point, "
-                f"shape {shape} (or a scalar); f(xdata, *params) - ydata has "
-                f"shape {np.shape(d)}")
-        return d
+    def residual(p: np.ndarray) -> np.ndarray:
+        return Linv @ difference(p)
 
-    if w is not None:
-        def residual(p: np.ndarray) -> np.ndarray:
-            d = f(xdata, *p) - ydata
-            if d.__class__ is not ndarray or d.shape != shape:
-                d = difference(p)  # checks, and raises a clear error
-            return w * d
-    elif Linv is not None:
-        def residual(p: np.ndarray) -> np.ndarray:
-            return Linv @ difference(p)
-    else:
-        residual = difference
     return residual
 
 

@@ -10,7 +10,7 @@
  * `ctx` is the address of a Python tuple built by minpack._callbacks
  * (residual_context) and kept alive by the caller for the whole fit:
  *
- *     (func, args, m, errors, check, vectorized, check_block)
+ *     (func, args, m, errors, check, vectorized, check_block, model)
  *
  * func    the user's callable
  * args    tuple of extra arguments (often empty)
@@ -24,6 +24,10 @@
  *         point is passed as (n, 1)
  * check_block  check_block(result, k) -> array of shape (m, k), or raises
  *         (used by minpack_py_block)
+ * model   None, or (f, xdata, ydata, w) for curve_fit's residual
+ *         w * (f(xdata, *x) - ydata) (minpack._callbacks.ModelResidual; w
+ *         None when unweighted): see model_residual below. check then takes
+ *         the model's raw output.
  *
  * Each call hands `func` a fresh copy of x (the caller may keep it), and
  * copies the residuals into the Fortran buffer. Returns 0, or -1 after
@@ -36,7 +40,10 @@
 #define PY_ARRAY_UNIQUE_SYMBOL _npy_f2py_ARRAY_API
 #define NPY_NO_DEPRECATED_API NPY_1_9_API_VERSION
 #include "numpy/arrayobject.h"
+#include "numpy/arrayscalars.h"
 
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 /* Keep the pending exception (normalised, traceback attached) in `errors`. */
@@ -114,6 +121,62 @@ static PyObject *call_at(PyObject *func, PyObject *args, int n, int k, const dou
     return r;
 }
 
+/* curve_fit's residual: f(xdata, *x), with x as n NumPy float64 scalars (as
+ * unpacking an array gives them), then fvec = w * (f - ydata) in C. The
+ * result is taken only when f returned a float64 vector of length m and
+ * every value is finite and normal (or zero): then NumPy would have computed
+ * the same numbers and had nothing to warn about. Otherwise the raw output
+ * goes to `check`, which does it with NumPy (and raises for a wrong shape).
+ * Returns the model's output (a new reference) when the C result was not
+ * taken, Py_None (borrowed) when it was, NULL with an exception set. */
+static PyObject *model_residual(PyObject *model, int m, int n, const double *x,
+                                double *fvec)
+{
+    PyObject *f = PyTuple_GET_ITEM(model, 0);
+    PyObject *xdata = PyTuple_GET_ITEM(model, 1);
+    const double *y = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(model, 2));
+    PyObject *wobj = PyTuple_GET_ITEM(model, 3);
+    const double *w = wobj == Py_None ? NULL : PyArray_DATA((PyArrayObject *)wobj);
+    PyObject *all, *r;
+    PyArrayObject *a;
+    const char *src;
+    npy_intp stride;
+    int i;
+
+    all = PyTuple_New(n + 1);
+    if (all == NULL) return NULL;
+    Py_INCREF(xdata);
+    PyTuple_SET_ITEM(all, 0, xdata);
+    for (i = 0; i < n; i++) {
+        PyObject *s = PyArrayScalar_New(Double);
+        if (s == NULL) {
+            Py_DECREF(all);
+            return NULL;
+        }
+        PyArrayScalar_VAL(s, Double) = x[i];
+        PyTuple_SET_ITEM(all, i + 1, s);
+    }
+    r = PyObject_Call(f, all, NULL);
+    Py_DECREF(all);
+    if (r == NULL) return NULL;
+
+    if (!PyArray_CheckExact(r)) return r;
+    a = (PyArrayObject *)r;
+    if (PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != m || PyArray_TYPE(a) != NPY_DOUBLE ||
+        !PyArray_ISALIGNED(a) || PyArray_ISBYTESWAPPED(a))
+        return r;
+    src = PyArray_BYTES(a);
+    stride = PyArray_STRIDE(a, 0);
+    for (i = 0; i < m; i++) {
+        double v = *(const double *)(src + i * stride) - y[i];
+        if (w != NULL) v = w[i] * v;
+        if (!isfinite(v) || (v != 0.0 && fabs(v) < DBL_MIN)) return r;
+        fvec[i] = v;
+    }
+    Py_DECREF(r);
+    return Py_None;
+}
+
 int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
 {
     PyObject *context = (PyObject *)ctx;
@@ -121,13 +184,21 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
     PyObject *args = PyTuple_GET_ITEM(context, 1);
     PyObject *errors = PyTuple_GET_ITEM(context, 3);
     PyObject *check = PyTuple_GET_ITEM(context, 4);
+    PyObject *model = PyTuple_GET_ITEM(context, 7);
     PyObject *r, *checked;
     int ok;
 
-    r = call_at(func, args, n, PyObject_IsTrue(PyTuple_GET_ITEM(context, 5)) ? 1 : 0, x);
+    if (model != Py_None) {
+        r = model_residual(model, m, n, x, fvec);
+        if (r == Py_None) return 0;
+        ok = 0; /* r is the model's output, not the residuals: check makes them */
+    } else {
+        r = call_at(func, args, n, PyObject_IsTrue(PyTuple_GET_ITEM(context, 5)) ? 1 : 0,
+                    x);
+        ok = r != NULL && copy_if_exact(r, m, fvec);
+    }
     if (r == NULL) return record_exception(errors);
 
-    ok = copy_if_exact(r, m, fvec);
     if (!ok) {
         /* slow path: anything else goes through Python's check, which either
          * returns a proper array or raises a clear error */
