@@ -34,6 +34,12 @@ def as_start(x0: Any, name: str = "x0") -> np.ndarray:
     ValueError
         If `x0` holds a NaN or an infinity: no fit can start there.
     """
+    if type(x0) is np.ndarray and x0.dtype == F64 and x0.ndim == 1 and x0.size:
+        x = x0.copy()  # the common case, with the checks that apply to it
+        if not all(map(math.isfinite, x.tolist())):
+            raise ValueError(f"{name} must be finite; got "
+                             f"{np.array2string(x, threshold=8)}")
+        return x
     a = np.asarray(x0)
     if a.dtype.kind not in "biuf":
         raise TypeError(
@@ -111,8 +117,8 @@ def first_point(x: np.ndarray, x0: Any) -> tuple[np.ndarray, bool]:
 
 def as_diag(diag: Any, n: int) -> tuple[int, np.ndarray]:
     """Return MINPACK's (mode, diag) for the `diag` argument."""
-    if diag is None:
-        return 1, np.ones(n)
+    if diag is None:  # mode 1: MINPACK sets diag itself, never reading it
+        return 1, np.zeros(n)
     given = np.asarray(diag)
     if given.dtype.kind not in "biuf":
         raise TypeError(f"diag must be real numbers; got an array of dtype {given.dtype}")
@@ -215,6 +221,23 @@ class ModelResidual:
         return (self.f, self.xdata, np.ascontiguousarray(self.ydata, dtype=np.float64), w)
 
 
+class ModelJacobian:
+    """curve_fit's unweighted Jacobian ``jac(xdata, *p)``.
+
+    Called from Python like any Dfun; ``_trampoline.c`` recognises it (see
+    jacobian_context) and calls `jac` itself, with p as NumPy scalars.
+    """
+
+    def __init__(self, jac: Callable[..., Any], xdata: Any) -> None:
+        self.jac = jac
+        self.xdata = xdata
+        # leastsq names the function in its shape-mismatch message
+        self.__name__ = getattr(jac, "__name__", "jac")
+
+    def __call__(self, p: np.ndarray) -> Any:
+        return self.jac(self.xdata, *p)
+
+
 def residual_context(
     func: Callable[..., Any], args: tuple, m: int, errors: list,
     vectorized: bool = False,
@@ -263,10 +286,12 @@ def jacobian_context(
     """The Jacobian callback of a fit, for ``_trampoline.c``.
 
     The Fortran solver calls ``minpack_py_jacobian`` with the address of this
-    tuple, ``(Dfun, args, col_deriv, errors, check)``. `check` turns anything
-    but a float64 array of the expected shape into one, or raises SciPy's
-    error (`checker` and `argname` name the function and argument in it).
-    The caller must keep the tuple alive for the whole solver call.
+    tuple, ``(Dfun, args, col_deriv, errors, check, model)``. `check` turns
+    anything but a float64 array of the expected shape into one, or raises
+    SciPy's error (`checker` and `argname` name the function and argument in
+    it). `model` is ``(jac, xdata)`` for a :class:`ModelJacobian` `Dfun`
+    without args (the trampoline then calls ``jac(xdata, *x)`` itself), else
+    None. The caller must keep the tuple alive for the whole solver call.
     """
     expected = (n, m) if col_deriv else (m, n)
     # SciPy checks the shape only when neither dimension is 1; otherwise any
@@ -295,7 +320,9 @@ def jacobian_context(
                 f"returned {describe(value)}")
         return a.reshape(expected)
 
-    return (Dfun, tuple(args), bool(col_deriv), errors, check)
+    model = ((Dfun.jac, Dfun.xdata) if type(Dfun) is ModelJacobian and not args
+             else None)
+    return (Dfun, tuple(args), bool(col_deriv), errors, check, model)
 
 
 class Iteration:

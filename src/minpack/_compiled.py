@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._callbacks import ModelJacobian, ModelResidual
+
 __all__ = ["PLAIN", "Compiled", "as_compiled", "user_data_address"]
 
 FUNC_SIGNATURE = "int (int, int, double *, double *, void *)"
@@ -31,7 +33,7 @@ _ARGC = {"func": 5, "Dfun": 6, "fprime": 6}
 
 # Python callables that are never compiled functions.
 PLAIN = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType,
-                   functools.partial})
+                   functools.partial, ModelJacobian, ModelResidual})
 
 
 class Compiled(NamedTuple):

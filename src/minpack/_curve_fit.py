@@ -8,6 +8,7 @@ covariance scaling and the messages follow ``scipy.optimize.curve_fit``.
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 import warnings
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._callbacks import ModelResidual, as_start
+from ._callbacks import ModelJacobian, ModelResidual, as_start
 from ._leastsq import leastsq
 
 __all__ = ["OptimizeWarning", "curve_fit"]
@@ -421,7 +422,7 @@ def curve_fit(
 
     if check_finite is None:
         check_finite = nan_policy is None
-    to_array = np.asarray_chkfinite if check_finite else np.asarray
+    to_array = _finite_array if check_finite else np.asarray
     ydata = to_array(ydata, np.float64)
     if isinstance(xdata, (list, tuple, np.ndarray)):
         # Other objects go to f untouched (it may know how to use them).
@@ -463,6 +464,19 @@ def curve_fit(
     if full_output:
         return popt, pcov, infodict, mesg, ier
     return popt, pcov
+
+
+def _finite_array(value: Any, dtype: Any) -> np.ndarray:
+    """``np.asarray_chkfinite(value, dtype)``, quicker when all is finite.
+
+    The dot product of the values with themselves is finite exactly when
+    every value is and their squares do not overflow; only otherwise does
+    NumPy's element-wise check run (and raise its ValueError).
+    """
+    a = np.asarray(value, dtype)
+    if not math.isfinite(np.vdot(a, a)):
+        np.asarray_chkfinite(a)
+    return a
 
 
 def _make_residual(
@@ -523,12 +537,13 @@ def _make_jacobian(
     A result of the wrong shape or type is handed to ``leastsq`` unweighted,
     so that its check reports it.
     """
+    if w is None and Linv is None:
+        # called by the trampoline without a Python frame
+        return ModelJacobian(jac, xdata)
     expected = (n, m) if col_deriv else (m, n)
 
     def weighted(p: np.ndarray) -> Any:
         J = jac(xdata, *p)
-        if w is None and Linv is None:
-            return J
         try:
             J = np.asarray(J)
         except ValueError:  # ragged nested lists: leastsq says so
@@ -552,12 +567,13 @@ def _scaled_covariance(
     cov_x: np.ndarray | None, fvec: np.ndarray, n: int, absolute_sigma: bool
 ) -> np.ndarray | None:
     """Turn leastsq's ``inv(J.T @ J)`` into `pcov`; None when unknown."""
-    if cov_x is None or np.isnan(cov_x).any():
+    if cov_x is None or any(map(math.isnan, cov_x.ravel().tolist())):
         return None
     if absolute_sigma:
         return cov_x
     m = fvec.shape[0]
     if m <= n:
         return None
-    s_sq = np.sum(fvec**2) / (m - n)
+    # SciPy's np.sum(fvec**2), the same pairwise sum without the wrappers
+    s_sq = np.add.reduce(fvec * fvec) / (m - n)
     return cov_x * s_sq

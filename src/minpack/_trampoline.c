@@ -121,26 +121,11 @@ static PyObject *call_at(PyObject *func, PyObject *args, int n, int k, const dou
     return r;
 }
 
-/* curve_fit's residual: f(xdata, *x), with x as n NumPy float64 scalars (as
- * unpacking an array gives them), then fvec = w * (f - ydata) in C. The
- * result is taken only when f returned a float64 vector of length m and
- * every value is finite and normal (or zero): then NumPy would have computed
- * the same numbers and had nothing to warn about. Otherwise the raw output
- * goes to `check`, which does it with NumPy (and raises for a wrong shape).
- * Returns the model's output (a new reference) when the C result was not
- * taken, Py_None (borrowed) when it was, NULL with an exception set. */
-static PyObject *model_residual(PyObject *model, int m, int n, const double *x,
-                                double *fvec)
+/* f(xdata, *x), with x as n NumPy float64 scalars (as unpacking an array
+ * gives them): a new reference, or NULL with an exception set. */
+static PyObject *call_model(PyObject *f, PyObject *xdata, int n, const double *x)
 {
-    PyObject *f = PyTuple_GET_ITEM(model, 0);
-    PyObject *xdata = PyTuple_GET_ITEM(model, 1);
-    const double *y = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(model, 2));
-    PyObject *wobj = PyTuple_GET_ITEM(model, 3);
-    const double *w = wobj == Py_None ? NULL : PyArray_DATA((PyArrayObject *)wobj);
     PyObject *all, *r;
-    PyArrayObject *a;
-    const char *src;
-    npy_intp stride;
     int i;
 
     all = PyTuple_New(n + 1);
@@ -158,6 +143,30 @@ static PyObject *model_residual(PyObject *model, int m, int n, const double *x,
     }
     r = PyObject_Call(f, all, NULL);
     Py_DECREF(all);
+    return r;
+}
+
+/* curve_fit's residual: f(xdata, *x) (see call_model), then
+ * fvec = w * (f - ydata) in C. The
+ * result is taken only when f returned a float64 vector of length m and
+ * every value is finite and normal (or zero): then NumPy would have computed
+ * the same numbers and had nothing to warn about. Otherwise the raw output
+ * goes to `check`, which does it with NumPy (and raises for a wrong shape).
+ * Returns the model's output (a new reference) when the C result was not
+ * taken, Py_None (borrowed) when it was, NULL with an exception set. */
+static PyObject *model_residual(PyObject *model, int m, int n, const double *x,
+                                double *fvec)
+{
+    const double *y = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(model, 2));
+    PyObject *wobj = PyTuple_GET_ITEM(model, 3);
+    const double *w = wobj == Py_None ? NULL : PyArray_DATA((PyArrayObject *)wobj);
+    PyObject *r;
+    PyArrayObject *a;
+    const char *src;
+    npy_intp stride;
+    int i;
+
+    r = call_model(PyTuple_GET_ITEM(model, 0), PyTuple_GET_ITEM(model, 1), n, x);
     if (r == NULL) return NULL;
 
     if (!PyArray_CheckExact(r)) return r;
@@ -239,11 +248,13 @@ static void copy_jacobian(const double *J, int m, int n, int col_deriv, double *
 
 /* The Jacobian callback of the Python path. `ctx` is the address of the tuple
  *
- *     (Dfun, args, col_deriv, errors, check)
+ *     (Dfun, args, col_deriv, errors, check, model)
  *
  * built by minpack._callbacks.jacobian_context: Dfun(x, *args) returns the
  * Jacobian, shape (m, n), or (n, m) with col_deriv; check(result) returns it
- * as an array of that shape or raises SciPy's error. */
+ * as an array of that shape or raises SciPy's error. `model` is None, or
+ * (jac, xdata) for curve_fit's unweighted Jacobian: then jac(xdata, *x) is
+ * called instead, x as NumPy scalars (see call_model). */
 int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *ctx)
 {
     PyObject *context = (PyObject *)ctx;
@@ -252,10 +263,14 @@ int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
     int col_deriv = PyObject_IsTrue(PyTuple_GET_ITEM(context, 2));
     PyObject *errors = PyTuple_GET_ITEM(context, 3);
     PyObject *check = PyTuple_GET_ITEM(context, 4);
+    PyObject *model = PyTuple_GET_ITEM(context, 5);
     PyObject *r, *checked, *a;
     npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
 
-    r = call_at(dfun, args, n, 0, x);
+    if (model != Py_None)
+        r = call_model(PyTuple_GET_ITEM(model, 0), PyTuple_GET_ITEM(model, 1), n, x);
+    else
+        r = call_at(dfun, args, n, 0, x);
     if (r == NULL) return record_exception(errors);
 
     if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
