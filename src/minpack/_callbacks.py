@@ -361,11 +361,6 @@ class Iteration:
                 f"fnorm={self.fnorm:.6g}, x={self.x!r})")
 
 
-def never_called(*args: Any) -> int:
-    """Stands in for a callback the solver is told never to call."""
-    return 1
-
-
 def progress_callback(
     callback: Callable[[Iteration], Any], errors: list, stopped: list,
     k: int | None = None,
@@ -380,7 +375,8 @@ def progress_callback(
     def progress(nfev: int, x: np.ndarray, fvec: np.ndarray) -> int:
         count[0] += 1
         try:
-            callback(Iteration(x.copy(), fvec.copy(), nfev, count[0], k))
+            # x and fvec are fresh arrays (the trampoline's), the user's to keep
+            callback(Iteration(x, fvec, nfev, count[0], k))
         except StopIteration:
             stopped.append(count[0])
             return 1

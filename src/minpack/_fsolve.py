@@ -23,7 +23,6 @@ from ._callbacks import (
     first_point,
     jacobian_context,
     machine_epsilon,
-    never_called,
     residual_array,
     residual_context,
     shape_mismatch,
@@ -244,8 +243,7 @@ def fsolve(
                     jacobian_context(fprime, args, n, n, bool(col_deriv), errors,
                                      checker="fsolve", argname="fprime"))
         f0 = np.array(f0, dtype=np.float64)
-        res = _minpack.hybrid(never_called, never_called, id(context),
-                              0 if jcontext is None else id(jcontext), int(use_jac),
+        res = _minpack.hybrid(id(context), 0 if jcontext is None else id(jcontext),
                               int(have_f0), x, f0, xtol, maxfev_run, ml, mu, epsfcn,
                               diag_arr, mode, factor)
     else:

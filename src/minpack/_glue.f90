@@ -4,11 +4,11 @@
 !> library hands back to the adapters below as user data. Nothing is stored in
 !> module variables, so calls are reentrant and thread-safe.
 !>
-!> The callbacks of a fit are either Python functions, which f2py hands us as
-!> plain external functions `status = fcn(m, n, x, fvec)` and
-!> `status = jac(m, n, x, fjac)`, or compiled C functions (see
-!> minpack/minpack_capi.f90). An optional Python `progress` function is called
-!> once per iteration (MINPACK's nprint hook).
+!> The callbacks of a fit are either Python functions, reached through the C
+!> trampoline (_trampoline.c) with the address of a context tuple built in
+!> Python, or compiled C functions (see minpack/minpack_capi.f90). An optional
+!> Python `progress` function is called once per iteration (MINPACK's nprint
+!> hook), through the trampoline too.
 !>
 !> For Python residuals, `fvec` normally holds the residuals at x0 on entry
 !> (have_f0 = 1: Python evaluated them once to learn m), so the solver's own
@@ -26,50 +26,7 @@ module minpack_pyglue
     implicit none
     private
 
-    public :: py_fcn, py_jac, py_progress, py_block, fit_callbacks
-    public :: python_callbacks, compiled_callbacks, run_lm, run_hybrid, lm_batch
-
-    abstract interface
-        !> Python residual callback as f2py calls it; non-zero status stops.
-        function py_fcn(m, n, x, fvec) result(status)
-            import :: dp
-            implicit none
-            integer, intent(in) :: m, n
-            real(dp), intent(in) :: x(n)
-            real(dp), intent(inout) :: fvec(m)
-            integer :: status
-        end function py_fcn
-
-        !> Python Jacobian callback as f2py calls it; non-zero status stops.
-        function py_jac(m, n, x, fjac) result(status)
-            import :: dp
-            implicit none
-            integer, intent(in) :: m, n
-            real(dp), intent(in) :: x(n)
-            real(dp), intent(inout) :: fjac(m, n)
-            integer :: status
-        end function py_jac
-
-        !> Python block residual callback: k points (columns of x) at once.
-        function py_block(m, n, k, x, fvec) result(status)
-            import :: dp
-            implicit none
-            integer, intent(in) :: m, n, k
-            real(dp), intent(in) :: x(n, k)
-            real(dp), intent(inout) :: fvec(m, k)
-            integer :: status
-        end function py_block
-
-        !> Python progress callback (once per iteration); non-zero status stops.
-        function py_progress(nfev, m, n, x, fvec) result(status)
-            import :: dp
-            implicit none
-            integer, intent(in) :: nfev, m, n
-            real(dp), intent(in) :: x(n)
-            real(dp), intent(in) :: fvec(m)
-            integer :: status
-        end function py_progress
-    end interface
+    public :: fit_callbacks, python_callbacks, compiled_callbacks, run_lm, run_hybrid, lm_batch
 
     interface
         !> The residual callback of the Python path, in C (_trampoline.c):
@@ -106,41 +63,56 @@ module minpack_pyglue
             type(c_ptr), intent(in), value :: ctx
             integer(c_int) :: status
         end function minpack_py_jacobian
+
+        !> The progress report of a fit, in C (_trampoline.c): calls the
+        !> Python function at ctx with (nfev, x, fvec).
+        function minpack_py_progress(nfev, m, n, x, fvec, ctx) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: nfev, m, n
+            real(c_double), intent(in) :: x(n)
+            real(c_double), intent(in) :: fvec(m)
+            type(c_ptr), intent(in), value :: ctx
+            integer(c_int) :: status
+        end function minpack_py_progress
     end interface
 
     !> The callbacks of one solver call.
     type :: fit_callbacks
-        procedure(py_fcn), pointer, nopass :: fcn => null()
-        procedure(py_jac), pointer, nopass :: jac => null()
-        procedure(py_progress), pointer, nopass :: progress => null()
-        procedure(py_block), pointer, nopass :: block => null()
-            !! residuals at many points at once (vectorized difference Jacobians)
         type(c_callbacks) :: c
             !! the compiled functions, used when `compiled` is true
         logical :: compiled = .false.
         type(c_ptr) :: pyctx = c_null_ptr
-            !! when not NULL: residuals through minpack_py_residual, not fcn
+            !! otherwise: the residuals through minpack_py_residual with this context
         type(c_ptr) :: pyjctx = c_null_ptr
-            !! when not NULL: the Jacobian through minpack_py_jacobian, not jac
+            !! and the Jacobian through minpack_py_jacobian with this one
+        logical :: blocks = .false.
+            !! lmdif evaluates the points of a difference Jacobian in one call
+            !! (minpack_py_block, with pyctx)
+        type(c_ptr) :: progctx = c_null_ptr
+            !! when not NULL: a Python progress report every iteration
         logical :: have_f0 = .false.
             !! fvec holds the residuals at x0: skip the first evaluation
         integer :: nfev = 0
-            !! residual evaluations so far (reported to `progress`)
+            !! residual evaluations so far (reported to progress)
         integer :: last_iflag = 0
             !! iflag of the previous request (2 before each iteration's report)
     end type fit_callbacks
 
 contains
 
-    !> Callbacks for Python functions (fvec holds the residuals at x0).
-    function python_callbacks(fcn, jac) result(cb)
-        procedure(py_fcn) :: fcn
-        procedure(py_jac) :: jac
+    !> Callbacks for Python functions: the addresses of their context tuples
+    !> (pyjctx 0: no Jacobian; progctx 0: no progress report).
+    pure function python_callbacks(pyctx, pyjctx, progctx, blocks, have_f0) result(cb)
+        integer(c_intptr_t), intent(in) :: pyctx, pyjctx, progctx
+        logical, intent(in) :: blocks, have_f0
         type(fit_callbacks) :: cb
 
-        cb%fcn => fcn
-        cb%jac => jac
-        cb%have_f0 = .true.
+        cb%pyctx = transfer(pyctx, c_null_ptr)
+        cb%pyjctx = transfer(pyjctx, c_null_ptr)
+        cb%progctx = transfer(progctx, c_null_ptr)
+        cb%blocks = blocks
+        cb%have_f0 = have_f0
     end function python_callbacks
 
     !> Callbacks for compiled functions given by address (0: no Jacobian).
@@ -191,10 +163,8 @@ contains
             cb%last_iflag = 2
             if (cb%compiled) then
                 call call_func_jac(m, n, x, fvec, fjac, ldfjac, iflag, c_loc(cb%c))
-            else if (c_associated(cb%pyjctx)) then
-                call stop_on(int(minpack_py_jacobian(m, n, x, fjac, ldfjac, cb%pyjctx)), iflag)
             else
-                call stop_on(cb%jac(m, n, x, fjac(1:m, :)), iflag)
+                call stop_on(int(minpack_py_jacobian(m, n, x, fjac, ldfjac, cb%pyjctx)), iflag)
             end if
         end select
     end subroutine fcn_jac_adapter
@@ -232,11 +202,7 @@ contains
         call c_f_pointer(udata, cb)
         cb%nfev = cb%nfev + k
         cb%last_iflag = iflag
-        if (c_associated(cb%pyctx)) then
-            call stop_on(int(minpack_py_block(m, n, k, x, fvec, cb%pyctx)), iflag)
-        else
-            call stop_on(cb%block(m, n, k, x, fvec), iflag)
-        end if
+        call stop_on(int(minpack_py_block(m, n, k, x, fvec, cb%pyctx)), iflag)
     end subroutine block_adapter
 
     !> One residual evaluation; the first is answered from the buffer when it
@@ -254,10 +220,8 @@ contains
             cb%have_f0 = .false.
         else if (cb%compiled) then
             call call_func(m, n, x, fvec, iflag, c_loc(cb%c))
-        else if (c_associated(cb%pyctx)) then
-            call stop_on(int(minpack_py_residual(m, n, x, fvec, cb%pyctx)), iflag)
         else
-            call stop_on(cb%fcn(m, n, x, fvec), iflag)
+            call stop_on(int(minpack_py_residual(m, n, x, fvec, cb%pyctx)), iflag)
         end if
     end subroutine residuals
 
@@ -271,9 +235,9 @@ contains
         real(dp), intent(in) :: fvec(m)
         integer, intent(inout) :: iflag
 
-        if (cb%last_iflag /= 2 .or. .not. associated(cb%progress)) return
+        if (cb%last_iflag /= 2 .or. .not. c_associated(cb%progctx)) return
         cb%last_iflag = 0
-        call stop_on(cb%progress(cb%nfev, m, n, x, fvec), iflag)
+        call stop_on(int(minpack_py_progress(cb%nfev, m, n, x, fvec, cb%progctx)), iflag)
     end subroutine report
 
     !> A non-zero status from Python becomes a negative iflag.
@@ -285,7 +249,7 @@ contains
     end subroutine stop_on
 
     !> lmdif (use_jac false) or lmder (true) through the adapters; with
-    !> cb%block associated, lmdif evaluates difference Jacobians in one call.
+    !> cb%blocks, lmdif evaluates difference Jacobians in one call.
     recursive subroutine run_lm(cb, use_jac, nprint, m, n, x, fvec, ftol, xtol, gtol, &
                                 maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
                                 info, nfev, njev)
@@ -300,7 +264,7 @@ contains
         if (use_jac) then
             call lmder(fcn_jac_adapter, m, n, x, fvec, fjac, m, ftol, xtol, gtol, maxfev, &
                        diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, c_loc(cb))
-        else if (associated(cb%block)) then
+        else if (cb%blocks) then
             njev = 0
             call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
                        mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb), &
@@ -375,21 +339,18 @@ end module minpack_pyglue
 
 
 !> Least squares with Python residuals (and Jacobian, and progress report):
-!> wrapped by f2py as _minpack.lm.
-subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, pyjctx, use_jac, nprint, &
-                         use_block, have_f0, m, n, x, fvec, ftol, xtol, gtol, maxfev, &
-                         epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
+!> Least squares with Python functions: wrapped by f2py as _minpack.lm (holds
+!> the GIL). pyctx, pyjctx, progctx: addresses of the context tuples of the
+!> residuals, the Jacobian (0: lmdif) and the progress report (0: none).
+subroutine minpack_py_lm(pyctx, pyjctx, progctx, use_block, have_f0, m, n, x, fvec, ftol, &
+                         xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
+                         info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
     use minpack_kinds, only: dp
-    use minpack_pyglue, only: py_fcn, py_jac, py_progress, py_block, fit_callbacks, &
-        python_callbacks, run_lm
+    use minpack_pyglue, only: fit_callbacks, python_callbacks, run_lm
     implicit none
-    procedure(py_fcn) :: fcn
-    procedure(py_jac) :: jac
-    procedure(py_progress) :: progress
-    procedure(py_block) :: block
-    integer(c_intptr_t), intent(in) :: pyctx, pyjctx
-    integer, intent(in) :: use_jac, nprint, use_block, have_f0, m, n, maxfev, mode
+    integer(c_intptr_t), intent(in) :: pyctx, pyjctx, progctx
+    integer, intent(in) :: use_block, have_f0, m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
     real(dp), intent(out) :: fjac(m, n), qtf(n)
@@ -397,14 +358,9 @@ subroutine minpack_py_lm(fcn, jac, progress, block, pyctx, pyjctx, use_jac, npri
 
     type(fit_callbacks), target :: cb
 
-    cb = python_callbacks(fcn, jac)
-    cb%have_f0 = have_f0 /= 0
-    cb%pyctx = transfer(pyctx, c_null_ptr)
-    cb%pyjctx = transfer(pyjctx, c_null_ptr)
-    cb%progress => progress
-    if (use_block /= 0) cb%block => block
-    call run_lm(cb, use_jac /= 0, nprint, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
-                diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+    cb = python_callbacks(pyctx, pyjctx, progctx, use_block /= 0, have_f0 /= 0)
+    call run_lm(cb, pyjctx /= 0, merge(1, 0, progctx /= 0), m, n, x, fvec, ftol, xtol, &
+                gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
 end subroutine minpack_py_lm
 
 
@@ -433,16 +389,17 @@ end subroutine minpack_glue_lm_compiled
 
 
 !> Least squares with compiled residuals and a Python progress report:
-!> wrapped by f2py as _minpack.lm_c_progress (holds the GIL).
-subroutine minpack_c_lm_progress(progress, faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, &
+!> Least squares with compiled residuals and a Python progress report (the
+!> context tuple at progctx): wrapped by f2py as _minpack.lm_c_progress
+!> (holds the GIL).
+subroutine minpack_c_lm_progress(progctx, faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, &
                                  gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
                                  info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t
+    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
     use minpack_kinds, only: dp
-    use minpack_pyglue, only: py_progress, fit_callbacks, compiled_callbacks, run_lm
+    use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_lm
     implicit none
-    procedure(py_progress) :: progress
-    integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
+    integer(c_intptr_t), intent(in) :: progctx, faddr, jaddr, uaddr
     integer, intent(in) :: m, n, maxfev, mode
     real(dp), intent(inout) :: x(n), fvec(m), diag(n)
     real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
@@ -452,7 +409,7 @@ subroutine minpack_c_lm_progress(progress, faddr, jaddr, uaddr, m, n, x, fvec, f
     type(fit_callbacks), target :: cb
 
     cb = compiled_callbacks(faddr, jaddr, uaddr)
-    cb%progress => progress
+    cb%progctx = transfer(progctx, c_null_ptr)
     call run_lm(cb, jaddr /= 0, 1, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
                 mode, factor, fjac, ipvt, qtf, info, nfev, njev)
 end subroutine minpack_c_lm_progress
@@ -480,18 +437,17 @@ subroutine minpack_c_lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xt
 end subroutine minpack_c_lm_batch
 
 
-!> Roots with Python functions: wrapped by f2py as _minpack.hybrid.
-subroutine minpack_py_hybrid(fcn, jac, pyctx, pyjctx, use_jac, have_f0, n, x, fvec, xtol, &
-                             maxfev, ml, mu, epsfcn, diag, mode, factor, fjac, r, qtf, info, &
-                             nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
+!> Roots with Python functions: wrapped by f2py as _minpack.hybrid (holds the
+!> GIL). pyctx, pyjctx: addresses of the context tuples of the functions and
+!> of the Jacobian (0: hybrd).
+subroutine minpack_py_hybrid(pyctx, pyjctx, have_f0, n, x, fvec, xtol, maxfev, ml, mu, &
+                             epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
     use minpack_kinds, only: dp
-    use minpack_pyglue, only: py_fcn, py_jac, fit_callbacks, python_callbacks, run_hybrid
+    use minpack_pyglue, only: fit_callbacks, python_callbacks, run_hybrid
     implicit none
-    procedure(py_fcn) :: fcn
-    procedure(py_jac) :: jac
     integer(c_intptr_t), intent(in) :: pyctx, pyjctx
-    integer, intent(in) :: use_jac, have_f0, n, maxfev, ml, mu, mode
+    integer, intent(in) :: have_f0, n, maxfev, ml, mu, mode
     real(dp), intent(inout) :: x(n), fvec(n), diag(n)
     real(dp), intent(in) :: xtol, epsfcn, factor
     real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
@@ -499,11 +455,8 @@ subroutine minpack_py_hybrid(fcn, jac, pyctx, pyjctx, use_jac, have_f0, n, x, fv
 
     type(fit_callbacks), target :: cb
 
-    cb = python_callbacks(fcn, jac)
-    cb%have_f0 = have_f0 /= 0
-    cb%pyctx = transfer(pyctx, c_null_ptr)
-    cb%pyjctx = transfer(pyjctx, c_null_ptr)
-    call run_hybrid(cb, use_jac /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
+    cb = python_callbacks(pyctx, pyjctx, 0_c_intptr_t, .false., have_f0 /= 0)
+    call run_hybrid(cb, pyjctx /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
                     factor, fjac, r, qtf, info, nfev, njev)
 end subroutine minpack_py_hybrid
 

@@ -24,7 +24,6 @@ from ._callbacks import (
     first_point,
     jacobian_context,
     machine_epsilon,
-    never_called,
     progress_callback,
     residual_array,
     residual_context,
@@ -255,9 +254,8 @@ def leastsq(
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     errors: list = []
     stopped: list = []
-    progress = (never_called if callback is None
-                else progress_callback(callback, errors, stopped))
-    nprint = 0 if callback is None else 1
+    # alive during the call, as the contexts below: the C trampoline calls it
+    progress = None if callback is None else progress_callback(callback, errors, stopped)
     use_jac = Dfun is not None
     # SciPy's C layer also takes a negative maxfev as the default
     maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev <= 0 else maxfev
@@ -281,11 +279,10 @@ def leastsq(
         jcontext = (None if Dfun is None else
                     jacobian_context(Dfun, args, m, n, bool(col_deriv), errors))
         f0 = np.array(f0, dtype=np.float64)
-        out = _minpack.lm(never_called, never_called, progress, never_called, id(context),
-                          0 if jcontext is None else id(jcontext),
-                          int(use_jac), nprint, int(vectorized and not use_jac),
-                          int(have_f0), x, f0, ftol, xtol, gtol, maxfev_run, epsfcn,
-                          diag_arr, mode, factor)
+        out = _minpack.lm(id(context), 0 if jcontext is None else id(jcontext),
+                          0 if progress is None else id(progress),
+                          int(vectorized and not use_jac), int(have_f0), x, f0, ftol,
+                          xtol, gtol, maxfev_run, epsfcn, diag_arr, mode, factor)
     else:
         if vectorized:
             raise ValueError("vectorized applies to Python functions only; a "
@@ -303,7 +300,7 @@ def leastsq(
                 raise RuntimeError("minpack internal error: lm_compiled refused "
                                    "checked arguments")
         else:
-            out = _minpack.lm_c_progress(progress, compiled.address, jaddr, uaddr, x,
+            out = _minpack.lm_c_progress(id(progress), compiled.address, jaddr, uaddr, x,
                                          np.zeros(m), ftol, xtol, gtol, maxfev_run,
                                          epsfcn, diag_arr, mode, factor)
     return _finish(out, full_output, use_jac, ftol, xtol, gtol, maxfev, errors, stopped)

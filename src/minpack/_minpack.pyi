@@ -3,12 +3,10 @@
 Hand-written from the signature file; tests/test_stubs.py checks that every
 routine, argument name and result count here matches the built module.
 
-Callbacks receive views of Fortran memory, and return a status: 0 to continue,
-non-zero to stop the solver. Extra positional arguments for a callback go in
-its ``*_extra_args`` tuple.
+Python functions are reached through the C trampoline: the routines take the
+ids of context tuples built by minpack._callbacks (no f2py callbacks).
 """
 
-from collections.abc import Callable
 from types import NotImplementedType
 from typing import Any
 
@@ -18,29 +16,15 @@ import numpy.typing as npt
 _F64 = npt.NDArray[np.float64]
 _I32 = npt.NDArray[np.int32]
 
-# fcn(x, fvec, *extra) -> (status, residuals): f2py copies the residuals into fvec.
-_Fcn = Callable[..., tuple[int, npt.ArrayLike]]
-# jac(x, fjac, *extra) -> status: fjac (m, n) written in place.
-_Jac = Callable[..., int]
-# progress(nfev, x, fvec, *extra) -> status: once per iteration.
-_Progress = Callable[..., int]
-# block(x, fvec, *extra) -> status: x (n, k) and fvec (m, k), k points at once.
-_Block = Callable[..., int]
-
 # (x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev)
 _LmResult = tuple[_F64, _F64, _F64, _F64, _I32, _F64, int, int, int]
 # (x, fvec, diag, fjac, r, qtf, info, nfev, njev)
 _HybridResult = tuple[_F64, _F64, _F64, _F64, _F64, _F64, int, int, int]
 
 def lm(
-    fcn: _Fcn,
-    jac: _Jac,
-    progress: _Progress,
-    block: _Block,
     pyctx: int,
     pyjctx: int,
-    use_jac: int,
-    nprint: int,
+    progctx: int,
     use_block: int,
     have_f0: int,
     x: npt.ArrayLike,
@@ -53,12 +37,9 @@ def lm(
     diag: npt.ArrayLike,
     mode: int,
     factor: float,
-    fcn_extra_args: tuple = (),
-    jac_extra_args: tuple = (),
-    progress_extra_args: tuple = (),
-    block_extra_args: tuple = (),
 ) -> _LmResult:
-    """lmdif (use_jac 0) or lmder (1) with Python callbacks; fvec: f(x) on entry."""
+    """lmdif (pyjctx 0) or lmder with Python functions, reached through the
+    trampoline with the ids of their context tuples; fvec: f(x) on entry."""
 
 def lm_compiled(
     faddr: int,
@@ -84,7 +65,7 @@ def lm_compiled(
     """
 
 def lm_c_progress(
-    progress: _Progress,
+    progctx: int,
     faddr: int,
     jaddr: int,
     uaddr: int,
@@ -98,7 +79,6 @@ def lm_c_progress(
     diag: npt.ArrayLike,
     mode: int,
     factor: float,
-    progress_extra_args: tuple = (),
 ) -> _LmResult:
     """As lm_compiled, with a Python progress report every iteration (holds the GIL)."""
 
@@ -131,11 +111,8 @@ def lm_c_batch(
     """k compiled fits; x, fvec, cov, fnorm, ier, nfev, njev written in place."""
 
 def hybrid(
-    fcn: _Fcn,
-    jac: _Jac,
     pyctx: int,
     pyjctx: int,
-    use_jac: int,
     have_f0: int,
     x: npt.ArrayLike,
     fvec: npt.ArrayLike,
@@ -147,10 +124,8 @@ def hybrid(
     diag: npt.ArrayLike,
     mode: int,
     factor: float,
-    fcn_extra_args: tuple = (),
-    jac_extra_args: tuple = (),
 ) -> _HybridResult:
-    """hybrd (use_jac 0) or hybrj (1) with Python callbacks; fvec: f(x) on entry."""
+    """hybrd (pyjctx 0) or hybrj with Python functions, through the trampoline."""
 
 def hybrid_c(
     faddr: int,

@@ -343,3 +343,46 @@ int minpack_py_block(int m, int n, int k, const double *x, double *fvec, void *c
     Py_DECREF(a);
     return 0;
 }
+
+/* The progress report of a fit (MINPACK's nprint hook, once per iteration).
+ * `ctx` is the address of the Python callable progress(nfev, x, fvec) built
+ * by minpack._callbacks.progress_callback, kept alive by the caller; x and
+ * fvec are fresh arrays. Its result is the status: 0 continues, anything
+ * else stops the solver (an exception is recorded by progress itself; one
+ * raised here anyway stops the solver too, reported by the caller). */
+int minpack_py_progress(int nfev, int m, int n, const double *x, const double *fvec,
+                        void *ctx)
+{
+    PyObject *progress = (PyObject *)ctx;
+    PyObject *xarr, *farr, *nobj, *r;
+    npy_intp dx = n, df = m;
+    long status;
+
+    xarr = PyArray_SimpleNew(1, &dx, NPY_DOUBLE);
+    farr = PyArray_SimpleNew(1, &df, NPY_DOUBLE);
+    nobj = PyLong_FromLong(nfev);
+    if (xarr == NULL || farr == NULL || nobj == NULL) {
+        Py_XDECREF(xarr);
+        Py_XDECREF(farr);
+        Py_XDECREF(nobj);
+        PyErr_Clear();
+        return -1;
+    }
+    memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
+    memcpy(PyArray_DATA((PyArrayObject *)farr), fvec, (size_t)m * sizeof(double));
+    r = PyObject_CallFunctionObjArgs(progress, nobj, xarr, farr, NULL);
+    Py_DECREF(nobj);
+    Py_DECREF(xarr);
+    Py_DECREF(farr);
+    if (r == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    status = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (status == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return status == 0 ? 0 : 1;
+}
