@@ -250,6 +250,9 @@ ROUTES = {
     "x0 float32": (True, {"x0": np.array([1.0, 1.0, 0.0], dtype=np.float32)}),
     "int tolerances": (True, {"gtol": 0, "factor": 100}),
     "diag float64 array": (True, {"diag": np.array([1.0, 2.0, 3.0])}),
+    "x0 big-endian": (True, {"x0": np.array([1.0, 1.0, 0.0], dtype=">f8")}),
+    "x0 strided": (True, {"x0": np.array([1.0, 9.0, 1.0, 9.0, 0.0, 9.0])[::2]}),
+    "diag big-endian": (False, {"diag": np.array([1.0, 2.0, 3.0], dtype=">f8")}),
     "x0 2-D": (False, {"x0": np.array([[1.0, 1.0, 0.0]])}),
     "x0 of numpy scalars": (False, {"x0": [np.float64(1.0), 1.0, 0.0]}),
     "x0 subclass": (False, {"x0": np.array([1.0, 1.0, 0.0]).view(ArraySubclass)}),
@@ -335,6 +338,7 @@ REFUSED = {
     "diag list": {"diag": [1.0, 1.0, 1.0]},
     "diag short": {"diag": np.ones(2)},
     "diag float32": {"diag": np.ones(3, dtype=np.float32)},
+    "diag big-endian": {"diag": np.ones(3, dtype=">f8")},
     "diag strided": {"diag": np.ones(6)[::2]},
     "full undecidable": {"full": np.ones(2)},
 }

@@ -106,7 +106,7 @@ static PyArrayObject *plain_start(PyObject *x0)
             PyErr_Clear();
             return NULL;
         }
-        if (t == NPY_DOUBLE && PyArray_IS_C_CONTIGUOUS(a))
+        if (t == NPY_DOUBLE && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISBEHAVED_RO(a))
             memcpy(PyArray_DATA(x), PyArray_DATA(a), (size_t)n * sizeof(double));
         else if (PyArray_CopyInto(x, a) < 0) {
             PyErr_Clear();
@@ -175,7 +175,8 @@ static double *plain_diag(PyObject *given, npy_intp n, int *mode)
         return (double *)given;
     }
     if (!PyArray_CheckExact(given) || PyArray_TYPE(a) != NPY_DOUBLE
-        || PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != n || !PyArray_IS_C_CONTIGUOUS(a))
+        || PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != n || !PyArray_IS_C_CONTIGUOUS(a)
+        || !PyArray_ISBEHAVED_RO(a)) /* native byte order, aligned */
         return NULL;
     *mode = 2;
     return (double *)PyArray_DATA(a);
