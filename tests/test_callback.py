@@ -321,3 +321,17 @@ def test_batch_callback_reports_what_leastsq_reports(lmder, compiled):
         np.testing.assert_array_equal(got[0], ref[0])
         np.testing.assert_array_equal(got[1], ref[1])
         assert got[2:] == ref[2:]
+
+
+def test_an_error_escaping_the_progress_report_is_raised(monkeypatch):
+    """Not swallowed: leastsq raises it (the report runs through the trampoline)."""
+    from minpack import _leastsq
+
+    def broken_progress(callback, errors, stopped, k=None):
+        def progress(nfev, x, fvec):
+            raise KeyError("escaped the report")
+        return progress
+
+    monkeypatch.setattr(_leastsq, "progress_callback", broken_progress)
+    with pytest.raises(KeyError, match="escaped the report"):
+        minpack.leastsq(lambda p: p - 1.0, [0.0, 0.0], callback=lambda it: None)

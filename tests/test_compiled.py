@@ -19,6 +19,7 @@ import ctypes
 import math
 import threading
 import time
+import warnings
 from ctypes import POINTER, c_double, c_int, c_void_p
 
 import cffi
@@ -322,6 +323,8 @@ REFUSED = {
     "x0 complex": {"x0": np.array([1.0, 1.0, 0.0], dtype=complex)},
     "x0 bool item": {"x0": [1.0, True, 0.0]},
     "x0 huge int": {"x0": [1.0, 10**400, 0.0]},
+    "x0 int beyond int64": {"x0": [1.0, 2**63, 0.0]},
+    "x0 long double": {"x0": np.ones(3, dtype=np.longdouble)},
     "x0 0-d": {"x0": np.array(1.0)},
     "x0 string": {"x0": "abc"},
     "m None": {"m": None},
@@ -503,6 +506,44 @@ def test_m_is_required(name):
 def test_m_smaller_than_n_is_improper_input():
     with pytest.raises(TypeError, match="must not exceed"):
         minpack.leastsq(EXP.cfunc, EXP.x0, args=(EXP.data,), m=2)
+
+
+def test_m_too_big_for_a_c_int():
+    with pytest.raises(OverflowError, match="m=2147483648 does not fit"):
+        minpack.leastsq(EXP.cfunc, EXP.x0, args=(EXP.data,), m=2**31)
+
+
+def test_x0_checked_before_the_signature_on_both_routes():
+    """The lean entry does not change which error comes first."""
+    for kw in ({}, {"callback": lambda it: None}):
+        with pytest.raises(ValueError, match="x0 must be finite"):
+            minpack.leastsq(returns_double, [np.nan], m=1, **kw)
+
+
+@pytest.mark.parametrize("x0", [[2**64, 1.0, 0.0], np.array([1, 1, 0], dtype=object)],
+                         ids=["int beyond uint64", "object array"])
+def test_x0_numpy_cannot_read_as_numbers_is_refused(x0):
+    with pytest.raises(TypeError, match="x0 must be real numbers"):
+        minpack.leastsq(EXP.cfunc, x0, args=(EXP.data,), m=EXP.m)
+
+
+def test_long_double_x0_overflow_warns_once():
+    x0 = np.array([np.longdouble("1e4000"), 1.0, 0.0])
+    if np.isinf(x0[0]):
+        pytest.skip("long double is double on this platform: 1e4000 is already inf")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="x0 must be finite"):
+            minpack.leastsq(EXP.cfunc, x0, args=(EXP.data,), m=EXP.m)
+    assert [str(w.message) for w in caught] == ["overflow encountered in cast"]
+
+
+def test_ctypes_prototype_changed_after_a_fit_is_noticed():
+    f = CFUNC_T(lambda m, n, x, fvec, user_data: 0)
+    minpack.leastsq(f, [1.0], m=1)
+    f.restype = c_double
+    with pytest.raises(TypeError, match="must return int"):
+        minpack.leastsq(f, [1.0], m=1)
 
 
 @numba.cfunc(types.intc(types.intc, types.intc, types.CPointer(types.float64),

@@ -825,3 +825,45 @@ def test_model_jacobian_kinds_match_scipy(kind, sigma):
     else:  # weighted: two entries of pcov differ from SciPy's in the last bit
         np.testing.assert_allclose(ours[1], ref[1], rtol=1e-14, atol=0)
     assert (ours[2]["nfev"], ours[2]["njev"]) == (ref[2]["nfev"], ref[2]["njev"])
+
+
+def test_model_returning_none_is_an_error_as_in_scipy():
+    calls = [0]
+
+    def f(x, a, b):
+        calls[0] += 1
+        return None if calls[0] > 1 else a * x + b
+
+    x = np.arange(5.0)
+    refcount = sys.getrefcount(None)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        minpack.curve_fit(f, x, 2 * x + 1, p0=[1.0, 1.0])
+    calls[0] = 0
+    with pytest.raises(TypeError, match="unsupported operand"):
+        scipy.optimize.curve_fit(f, x, 2 * x + 1, p0=[1.0, 1.0])
+    # no reference to None leaked per call (a few may come and go meanwhile)
+    assert sys.getrefcount(None) - refcount < 50
+
+
+def test_weighted_residual_underflowing_to_zero_honours_errstate():
+    """w * d rounding to 0 is an underflow: NumPy's errstate decides."""
+
+    def f(x, a):
+        return a * np.full(x.shape, 1e-300)
+
+    x, y, sigma = np.arange(5.0), np.full(5, 1e-300), np.full(5, 1e300)
+    for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
+        with np.errstate(under="raise"):
+            with pytest.raises(FloatingPointError, match="underflow"):
+                fit(f, x, y, p0=[1.5], sigma=sigma)
+
+
+def test_covariance_overflow_warns_as_scipy():
+    from minpack._curve_fit import _scaled_covariance
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _scaled_covariance(np.eye(1), np.array([1e200, 1e200]), 1, False)
+        np.sum(np.array([1e200, 1e200]) ** 2)  # SciPy's expression
+    messages = [str(w.message) for w in caught]
+    assert messages == ["overflow encountered in square"] * 2

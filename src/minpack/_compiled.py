@@ -112,6 +112,8 @@ def as_compiled(obj: Any, argname: str) -> Compiled | None:
     key = (id(obj), argname)
     hit = _CACHE.get(key)
     if hit is not None and hit.keepalive is obj:
+        if isinstance(obj, ctypes._CFuncPtr):  # its prototype may have changed
+            _check_ctypes_prototype(obj, argname)
         return hit
     found = _find_compiled(obj, cls, argname)
     if found is not None and cls.__name__ != "PyCapsule":

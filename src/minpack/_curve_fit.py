@@ -574,6 +574,6 @@ def _scaled_covariance(
     m = fvec.shape[0]
     if m <= n:
         return None
-    # SciPy's np.sum(fvec**2), the same pairwise sum without the wrappers
-    s_sq = np.add.reduce(fvec * fvec) / (m - n)
+    # SciPy's np.sum(fvec**2) (fvec**2 is np.square), without the wrappers
+    s_sq = np.add.reduce(np.square(fvec)) / (m - n)
     return cov_x * s_sq

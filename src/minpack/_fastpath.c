@@ -36,19 +36,23 @@ extern void minpack_glue_lm_compiled(intptr_t faddr, intptr_t jaddr, intptr_t ua
 
 PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
-/* An exact float or int (not bool) as a double; 0 if it is neither. */
+/* An exact float, or an exact int (not bool) within int64 (what NumPy
+ * reads as a number, not an object), as a double; 0 otherwise. */
 static int plain_real(PyObject *obj, double *out)
 {
+    long long value;
+
     if (PyFloat_CheckExact(obj)) {
         *out = PyFloat_AS_DOUBLE(obj);
         return 1;
     }
     if (PyLong_CheckExact(obj)) {
-        *out = PyLong_AsDouble(obj);
-        if (*out == -1.0 && PyErr_Occurred()) {
+        value = PyLong_AsLongLong(obj);
+        if (value == -1 && PyErr_Occurred()) {
             PyErr_Clear();
             return 0;
         }
+        *out = (double)value;
         return 1;
     }
     return 0;
@@ -98,7 +102,9 @@ static PyArrayObject *plain_start(PyObject *x0)
         PyArrayObject *a = (PyArrayObject *)x0;
         int t = PyArray_TYPE(a);
         if (PyArray_NDIM(a) != 1 || PyArray_SIZE(a) == 0) return NULL;
-        if (!(PyTypeNum_ISFLOAT(t) || PyTypeNum_ISINTEGER(t) || PyTypeNum_ISBOOL(t)))
+        /* (not long double: its conversion may overflow, and warn) */
+        if (!(PyTypeNum_ISFLOAT(t) || PyTypeNum_ISINTEGER(t) || PyTypeNum_ISBOOL(t))
+            || t == NPY_LONGDOUBLE)
             return NULL;
         n = PyArray_SIZE(a);
         x = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_DOUBLE);
@@ -256,7 +262,10 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
         Py_DECREF(x);
         Py_RETURN_NOTIMPLEMENTED;
     }
-    if (maxfev <= 0) maxfev = (jaddr ? 100 : 200) * (n + 1);
+    if (maxfev <= 0) { /* MINPACK's default, at most INT_MAX */
+        long long dflt = (jaddr ? 100LL : 200LL) * ((long long)n + 1);
+        maxfev = dflt > INT_MAX ? INT_MAX : (int)dflt;
+    }
 
     dims[0] = m;
     dims[1] = n;

@@ -255,10 +255,12 @@ def leastsq(
     errors: list = []
     stopped: list = []
     # alive during the call, as the contexts below: the C trampoline calls it
-    progress = None if callback is None else progress_callback(callback, errors, stopped)
+    progress = (None if callback is None
+                else (progress_callback(callback, errors, stopped), errors))
     use_jac = Dfun is not None
     # SciPy's C layer also takes a negative maxfev as the default
-    maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev <= 0 else maxfev
+    maxfev_run = (min((100 if use_jac else 200) * (n + 1), 2**31 - 1) if maxfev <= 0
+                  else maxfev)
     mode, diag_arr = as_diag(diag, n)
 
     compiled = as_compiled(func, "func")
@@ -318,12 +320,15 @@ def _lean_compiled(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any,
     the plain kind that entry handles; then the general route checks the
     arguments one by one and explains what is wrong.
     """
-    compiled = as_compiled(func, "func")
+    try:  # an error is left to the general route, which checks x0 etc. first
+        compiled = as_compiled(func, "func")
+        compiled_jac = None if Dfun is None else as_compiled(Dfun, "Dfun")
+    except TypeError:
+        return NotImplemented
     if compiled is None:
         return NotImplemented
     jaddr = 0
     if Dfun is not None:
-        compiled_jac = as_compiled(Dfun, "Dfun")
         if compiled_jac is None or compiled_jac.user_data not in (None, compiled.user_data):
             return NotImplemented
         jaddr = compiled_jac.address
@@ -407,4 +412,6 @@ def _check_compiled(compiled: Compiled | None, compiled_jac: Compiled | None,
     if n > m:
         raise TypeError(f"Improper input: func input vector length N={n} must"
                         f" not exceed func output vector length M={m}")
+    if m > 2**31 - 1:
+        raise OverflowError(f"m={m} does not fit in a C int (at most 2**31 - 1)")
     return m

@@ -152,10 +152,11 @@ static PyObject *call_model(PyObject *f, PyObject *xdata, int n, const double *x
  * every value is finite and normal (or zero): then NumPy would have computed
  * the same numbers and had nothing to warn about. Otherwise the raw output
  * goes to `check`, which does it with NumPy (and raises for a wrong shape).
- * Returns the model's output (a new reference) when the C result was not
- * taken, Py_None (borrowed) when it was, NULL with an exception set. */
-static PyObject *model_residual(PyObject *model, int m, int n, const double *x,
-                                double *fvec)
+ * A weighted value that underflows to zero counts as not normal too.
+ * Returns 1 when the C result was taken, 0 with the model's output (a new
+ * reference) in *raw when it was not, -1 with an exception set. */
+static int model_residual(PyObject *model, int m, int n, const double *x, double *fvec,
+                          PyObject **raw)
 {
     const double *y = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(model, 2));
     PyObject *wobj = PyTuple_GET_ITEM(model, 3);
@@ -167,23 +168,27 @@ static PyObject *model_residual(PyObject *model, int m, int n, const double *x,
     int i;
 
     r = call_model(PyTuple_GET_ITEM(model, 0), PyTuple_GET_ITEM(model, 1), n, x);
-    if (r == NULL) return NULL;
+    *raw = r;
+    if (r == NULL) return -1;
 
-    if (!PyArray_CheckExact(r)) return r;
+    if (!PyArray_CheckExact(r)) return 0;
     a = (PyArrayObject *)r;
     if (PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != m || PyArray_TYPE(a) != NPY_DOUBLE ||
         !PyArray_ISALIGNED(a) || PyArray_ISBYTESWAPPED(a))
-        return r;
+        return 0;
     src = PyArray_BYTES(a);
     stride = PyArray_STRIDE(a, 0);
     for (i = 0; i < m; i++) {
-        double v = *(const double *)(src + i * stride) - y[i];
-        if (w != NULL) v = w[i] * v;
-        if (!isfinite(v) || (v != 0.0 && fabs(v) < DBL_MIN)) return r;
+        double d = *(const double *)(src + i * stride) - y[i];
+        double v = w == NULL ? d : w[i] * d;
+        if (!isfinite(v) || (v != 0.0 && fabs(v) < DBL_MIN)) return 0;
+        if (w != NULL && v == 0.0 && d != 0.0 && w[i] != 0.0)
+            return 0; /* w * d underflowed to zero */
         fvec[i] = v;
     }
     Py_DECREF(r);
-    return Py_None;
+    *raw = NULL;
+    return 1;
 }
 
 int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
@@ -198,8 +203,7 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
     int ok;
 
     if (model != Py_None) {
-        r = model_residual(model, m, n, x, fvec);
-        if (r == Py_None) return 0;
+        if (model_residual(model, m, n, x, fvec, &r) == 1) return 0;
         ok = 0; /* r is the model's output, not the residuals: check makes them */
     } else {
         r = call_at(func, args, n, PyObject_IsTrue(PyTuple_GET_ITEM(context, 5)) ? 1 : 0,
@@ -345,15 +349,17 @@ int minpack_py_block(int m, int n, int k, const double *x, double *fvec, void *c
 }
 
 /* The progress report of a fit (MINPACK's nprint hook, once per iteration).
- * `ctx` is the address of the Python callable progress(nfev, x, fvec) built
- * by minpack._callbacks.progress_callback, kept alive by the caller; x and
- * fvec are fresh arrays. Its result is the status: 0 continues, anything
- * else stops the solver (an exception is recorded by progress itself; one
- * raised here anyway stops the solver too, reported by the caller). */
+ * `ctx` is the address of the tuple (progress, errors): progress(nfev, x,
+ * fvec) is built by minpack._callbacks.progress_callback, x and fvec are
+ * fresh arrays, and its result is the status (0 continues, anything else
+ * stops the solver). An exception that escapes it (progress records those
+ * of the user's callback itself) is recorded in `errors` and stops the
+ * solver. The caller keeps the tuple alive. */
 int minpack_py_progress(int nfev, int m, int n, const double *x, const double *fvec,
                         void *ctx)
 {
-    PyObject *progress = (PyObject *)ctx;
+    PyObject *progress = PyTuple_GET_ITEM((PyObject *)ctx, 0);
+    PyObject *errors = PyTuple_GET_ITEM((PyObject *)ctx, 1);
     PyObject *xarr, *farr, *nobj, *r;
     npy_intp dx = n, df = m;
     long status;
@@ -365,8 +371,7 @@ int minpack_py_progress(int nfev, int m, int n, const double *x, const double *f
         Py_XDECREF(xarr);
         Py_XDECREF(farr);
         Py_XDECREF(nobj);
-        PyErr_Clear();
-        return -1;
+        return record_exception(errors);
     }
     memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)n * sizeof(double));
     memcpy(PyArray_DATA((PyArrayObject *)farr), fvec, (size_t)m * sizeof(double));
@@ -374,15 +379,9 @@ int minpack_py_progress(int nfev, int m, int n, const double *x, const double *f
     Py_DECREF(nobj);
     Py_DECREF(xarr);
     Py_DECREF(farr);
-    if (r == NULL) {
-        PyErr_Clear();
-        return -1;
-    }
+    if (r == NULL) return record_exception(errors);
     status = PyLong_AsLong(r);
     Py_DECREF(r);
-    if (status == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return -1;
-    }
+    if (status == -1 && PyErr_Occurred()) return record_exception(errors);
     return status == 0 ? 0 : 1;
 }
