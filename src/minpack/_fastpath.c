@@ -169,23 +169,25 @@ static int plain_user_data(PyObject *udefault, PyObject *fargs, intptr_t *out)
     return 1;
 }
 
-/* The scaling: mode 1 (MINPACK's own) for None, else mode 2 with the values
- * of a 1-D float64 array of length n (copied into the solver's diag). NULL
- * for anything else; for None a pointer that is not read. */
-static double *plain_diag(PyObject *given, npy_intp n, int *mode)
+/* The scaling: mode 1 (MINPACK's own; *values NULL) for None, else mode 2
+ * with the values of a native 1-D float64 array of length n (copied into the
+ * solver's diag). 0 for anything else. */
+static int plain_diag(PyObject *given, npy_intp n, int *mode, const double **values)
 {
     PyArrayObject *a = (PyArrayObject *)given;
 
     if (given == Py_None) {
         *mode = 1;
-        return (double *)given;
+        *values = NULL;
+        return 1;
     }
     if (!PyArray_CheckExact(given) || PyArray_TYPE(a) != NPY_DOUBLE
         || PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != n || !PyArray_IS_C_CONTIGUOUS(a)
         || !PyArray_ISBEHAVED_RO(a)) /* native byte order, aligned */
-        return NULL;
+        return 0;
     *mode = 2;
-    return (double *)PyArray_DATA(a);
+    *values = (const double *)PyArray_DATA(a);
+    return 1;
 }
 
 /* The 9-tuple of results; steals the references to the arrays (NULL: None). */
@@ -230,7 +232,8 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
 {
     intptr_t faddr, jaddr, uaddr;
     int m, n, maxfev, mode = 1, full, info = 0, nfev = 0, njev = 0;
-    double ftol, xtol, gtol, epsfcn, factor, *diag0, *work = NULL;
+    double ftol, xtol, gtol, epsfcn, factor, *work = NULL;
+    const double *diag0;
     npy_intp dims[2];
     PyArrayObject *x, *fvec = NULL, *diag = NULL, *fjac = NULL, *ipvt = NULL, *qtf = NULL;
 
@@ -257,8 +260,7 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
         Py_RETURN_NOTIMPLEMENTED;
     }
     n = (int)PyArray_SIZE(x);
-    diag0 = plain_diag(args[12], n, &mode);
-    if (diag0 == NULL) {
+    if (!plain_diag(args[12], n, &mode, &diag0)) {
         Py_DECREF(x);
         Py_RETURN_NOTIMPLEMENTED;
     }
@@ -291,7 +293,7 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
         double *wqtf = full ? (double *)PyArray_DATA(qtf) : wdiag + n;
         int *wipvt = full ? (int *)PyArray_DATA(ipvt) : (int *)(wqtf + n);
 
-        if (mode == 2) memcpy(wdiag, diag0, (size_t)n * sizeof(double));
+        if (diag0 != NULL) memcpy(wdiag, diag0, (size_t)n * sizeof(double));
         Py_BEGIN_ALLOW_THREADS
         minpack_glue_lm_compiled(faddr, jaddr, uaddr, m, n, (double *)PyArray_DATA(x),
                                  wfvec, ftol, xtol, gtol, maxfev, epsfcn, wdiag, mode,
