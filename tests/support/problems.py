@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 MGH_FILE = DATA_DIR / "mgh" / "problem_data.json"
 NIST_DIR = DATA_DIR / "nist_strd" / "json"
 
