@@ -127,7 +127,8 @@ def check_leastsq_batch() -> None:
     assert res.success.all(), res.ier
     for k in range(3):
         np.testing.assert_allclose(res.x[k], data[k], atol=1e-10)
-        np.testing.assert_array_equal(res.x[k], leastsq(f, np.zeros(2), args=(data[k],))[0])
+        alone = leastsq(f, np.zeros(2), args=(data[k],))[0]
+        np.testing.assert_array_equal(res.x[k], alone)
 
 
 def check_library_files() -> None:

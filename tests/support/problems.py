@@ -1,4 +1,4 @@
-"""The one registry of reference least-squares problems used by the tests.
+"""The one registry of reference least-squares problems: the tests and the benchmark.
 
 ``PROBLEMS`` is a list of frozen :class:`Problem` records, fed to
 ``pytest.mark.parametrize`` with ``ids=problem_ids(...)``. It holds three
