@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import minpack
-from compiled_models import (
+from support.compiled_models import (
     EXP,
     FUNC_C,
     FUNC_SIG,

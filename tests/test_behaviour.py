@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
-from problems import Problem, select
+from support.problems import Problem, select
 
 import minpack
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import minpack
-from compiled_models import BARD, EXP, MODELS, Model, exp_data
+from support.compiled_models import BARD, EXP, MODELS, Model, exp_data
 
 MODE = pytest.mark.parametrize("lmder", [False, True], ids=["lmdif", "lmder"])
 MODEL = pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)

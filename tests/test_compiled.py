@@ -4,8 +4,8 @@ A compiled function goes through the same Fortran fit as a Python one, so
 through every accepted form (numba ``cfunc``, ctypes function pointer, cffi
 function pointer, ``scipy.LowLevelCallable``, ``PyCapsule``) a fit must give
 exactly what the Python path gives with a Python residual that computes the
-same numbers: the models of ``compiled_models.py`` run one numba kernel on
-both paths, so the comparison is bit for bit, ``infodict`` included.
+same numbers: the models of ``support/compiled_models.py`` run one numba kernel
+on both paths, so the comparison is bit for bit, ``infodict`` included.
 
 Then the rules around it: where ``user_data`` comes from, the errors for
 wrong ``args``, a missing ``m`` or a wrong signature, a non-zero return
@@ -30,7 +30,7 @@ import scipy
 from numba import types
 
 import minpack
-from compiled_models import (
+from support.compiled_models import (
     EXP,
     FUNC_C,
     FUNC_SIG,

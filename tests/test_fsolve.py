@@ -1,9 +1,10 @@
 """``minpack.fsolve`` against ``scipy.optimize.fsolve``, the drop-in oracle.
 
-Every (system, start factor) of the MINPACK-1 equation set in ``equations.py``
-is solved by both, with a forward-difference Jacobian (``fd``) and with the
-analytic one (``jac``), with the same (default) options. Both run MINPACK-1's
-``hybrd``/``hybrj`` on the same function, so they take the same iterates:
+Every (system, start factor) of the MINPACK-1 equation set in
+``support/equations.py`` is solved by both, with a forward-difference Jacobian
+(``fd``) and with the analytic one (``jac``), with the same (default) options.
+Both run MINPACK-1's ``hybrd``/``hybrj`` on the same function, so they take the
+same iterates:
 
 * the same ``ier`` and ``mesg``, and the same ``njev``;
 * ``nfev`` equal to SciPy's minus 2: SciPy counts every call of ``func``,
@@ -29,7 +30,7 @@ import pytest
 import scipy.optimize
 
 import minpack
-from equations import CASES, EQUATIONS, Case, by_id
+from support.equations import CASES, EQUATIONS, Case, by_id
 
 MODES = ("fd", "jac")
 """``fd``: ``fprime=None`` (hybrd); ``jac``: the analytic Jacobian (hybrj)."""

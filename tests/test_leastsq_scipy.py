@@ -28,7 +28,7 @@ How each problem was classified: we reran SciPy itself on every strict option
 with the starting point moved by a few ulps and with the residuals scaled by
 1 + k 2**-52, and applied ``compare_strict`` to SciPy against itself. The
 cases that failed are listed, with the reason, in
-``problems.MGH_ILL_CONDITIONED``; every curve problem passed. A faithful but
+``support.problems.MGH_ILL_CONDITIONED``; every curve problem passed. A faithful but
 independent MINPACK build must therefore reproduce SciPy on the strict cases.
 """
 
@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 import scipy.optimize
-from problems import DATA_MISSING_REASON, Problem, select
+from support.problems import DATA_MISSING_REASON, Problem, select
 
 import minpack
 

@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
-from problems import DATA_MISSING_REASON, Problem, select
+from support.problems import DATA_MISSING_REASON, Problem, select
 
 import minpack
 

@@ -9,7 +9,7 @@ SciPy's digits and ``nfev`` and the ratio of run times, minpack over SciPy (the
 median of several timings of each, taken in turn).
 
 The data ship with the package in ``minpack/data/nist`` (NIST public-domain data,
-see the README there).
+see the README there); the tests read them with the same loader.
 
 Notes
 -----
@@ -18,9 +18,8 @@ parameters of ``-log10(|b - b_cert| / |b_cert|)``, capped at 11 because NIST pri
 the certified values to 11 significant digits. LRE >= 4 is the usual pass mark;
 about 6 or more is what a good double-precision solver reaches.
 
-The models are stored as numpy expressions (``model_python``). Each one is checked
-against a small whitelist of syntax (arithmetic, numbers, the parameter and
-predictor names, and a few ``np`` functions) and compiled once into a function.
+The models are stored as numpy expressions (``model_python``), checked against a
+small whitelist of syntax and compiled once into functions.
 
 Examples
 --------
@@ -34,18 +33,17 @@ Examples
 from __future__ import annotations
 
 import argparse
-import ast
-import json
 import math
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
+
+from ._nist import Problem, load_problems, lre
 
 __all__ = ["Problem", "RunResult", "fit", "load_problems", "lre", "main"]
 
@@ -55,60 +53,7 @@ XTOL = 1e-15
 GTOL = 0.0
 MAXFEV_PER_PARAMETER = 10000
 
-#: NIST prints certified values to 11 significant digits.
-MAX_DIGITS = 11.0
-
-_LEVELS = ("lower", "average", "higher")
-
-# What a model or response expression may use: numbers, names, arithmetic and
-# calls of these numpy attributes.
-_NUMPY_ATTRIBUTES = frozenset({"exp", "log", "sin", "cos", "arctan", "sqrt", "pi"})
-_ALLOWED_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.Attribute,
-    ast.Name,
-    ast.Constant,
-    ast.Load,
-    ast.operator,
-    ast.unaryop,
-)
-
-Residuals = Callable[[np.ndarray], np.ndarray]
 Solver = Callable[..., tuple[Any, ...]]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One NIST StRD problem, ready to fit.
-
-    Attributes
-    ----------
-    name : str
-        NIST's dataset name, e.g. ``"Misra1a"``.
-    difficulty : str
-        NIST's level: ``"lower"``, ``"average"`` or ``"higher"``.
-    starts : tuple of ndarray
-        NIST's starting vectors, start 1 then start 2.
-    certified : ndarray
-        Certified parameter values.
-    residuals : callable
-        ``residuals(b)`` returns response minus model at parameters ``b``.
-    predictors : dict of str to ndarray
-        The predictor data by NIST's name (usually just ``"x"``).
-    response : ndarray
-        The response the model is fitted to (``y``, or e.g. ``log(y)``).
-    """
-
-    name: str
-    difficulty: str
-    starts: tuple[np.ndarray, ...]
-    certified: np.ndarray
-    residuals: Residuals
-    predictors: dict[str, np.ndarray]
-    response: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -131,134 +76,6 @@ class RunResult:
     nfev: int
     ier: int
     digits: float
-
-
-def _check_expression(text: str, names: frozenset[str]) -> None:
-    """Raise ValueError unless `text` uses only whitelisted syntax and names."""
-    tree = ast.parse(text, mode="eval")
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(
-                f"unsupported syntax {type(node).__name__} in expression {text!r}"
-            )
-        if isinstance(node, ast.Name) and node.id not in names and node.id != "np":
-            raise ValueError(f"unknown name {node.id!r} in expression {text!r}")
-        if isinstance(node, ast.Attribute) and not (
-            isinstance(node.value, ast.Name)
-            and node.value.id == "np"
-            and node.attr in _NUMPY_ATTRIBUTES
-        ):
-            allowed = ", ".join(f"np.{a}" for a in sorted(_NUMPY_ATTRIBUTES))
-            raise ValueError(
-                f"{ast.unparse(node)!r} in expression {text!r}: only {allowed} allowed"
-            )
-        if isinstance(node, ast.Call) and node.keywords:
-            raise ValueError(f"keyword arguments not allowed in {text!r}")
-        if isinstance(node, ast.Constant) and (
-            isinstance(node.value, bool) or not isinstance(node.value, (int, float))
-        ):
-            raise ValueError(f"only numeric constants allowed in {text!r}")
-
-
-def _compile_function(
-    text: str, params: Sequence[str], env: dict[str, Any], label: str
-) -> Callable[..., Any]:
-    """Compile the expression `text` once into ``f(*params)``.
-
-    `env` binds the other names (data arrays); ``np`` is numpy. Builtins are not
-    reachable from the compiled code.
-    """
-    _check_expression(text, frozenset(params) | frozenset(env))
-    source = f"lambda {', '.join(params)}: ({text})"
-    code = compile(source, f"<{label}>", "eval")
-    namespace = {"__builtins__": {}, "np": np, **env}
-    return eval(code, namespace)  # names and syntax checked above; no builtins
-
-
-def _make_problem(record: dict[str, Any]) -> Problem:
-    name = record["name"]
-    certified = np.array(record["certified_values"], dtype=float)
-    params = [f"b{i}" for i in range(1, certified.size + 1)]
-
-    predictors = record["predictor_names"]
-    columns = [record["x"]] if len(predictors) == 1 else record["x"]
-    env = {
-        p: np.array(c, dtype=float) for p, c in zip(predictors, columns, strict=True)
-    }
-    y = np.array(record["y"], dtype=float)
-
-    response_of = _compile_function(
-        record["response_python"], [], {"y": y}, f"{name} response"
-    )
-    response = np.asarray(response_of(), dtype=float)
-    model = _compile_function(record["model_python"], params, env, f"{name} model")
-
-    def residuals(b: np.ndarray) -> np.ndarray:
-        return response - model(*b)
-
-    starts = tuple(np.array(record[k], dtype=float) for k in ("start1", "start2"))
-    for start in starts:
-        if start.shape != certified.shape:
-            raise ValueError(f"{name}: start and certified values differ in length")
-    if residuals(certified).shape != y.shape:
-        raise ValueError(f"{name}: the model does not give one value per observation")
-    return Problem(
-        name, record["difficulty"], starts, certified, residuals, env, response
-    )
-
-
-def load_problems(names: Sequence[str] | None = None) -> list[Problem]:
-    """Load the NIST StRD problems shipped in ``minpack/data/nist``.
-
-    Parameters
-    ----------
-    names : sequence of str, optional
-        Problem names to load (case-insensitive). Default: all 27.
-
-    Returns
-    -------
-    list of Problem
-        Sorted by NIST's difficulty level, then by name.
-    """
-    folder = resources.files("minpack").joinpath("data", "nist")
-    records = [
-        json.loads(entry.read_text(encoding="utf-8"))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
-    ]
-    if names is not None:
-        wanted = {n.lower() for n in names}
-        unknown = wanted - {r["name"].lower() for r in records}
-        if unknown:
-            known = ", ".join(sorted(r["name"] for r in records))
-            raise ValueError(
-                f"unknown problem(s) {', '.join(sorted(unknown))}; known: {known}"
-            )
-        records = [r for r in records if r["name"].lower() in wanted]
-    records.sort(key=lambda r: (_LEVELS.index(r["difficulty"]), r["name"]))
-    return [_make_problem(r) for r in records]
-
-
-def lre(estimate: np.ndarray, certified: np.ndarray) -> float:
-    """Return the certified digits an estimate reaches (NIST's LRE).
-
-    Parameters
-    ----------
-    estimate, certified : ndarray
-        Estimated and certified parameter values (certified values are nonzero).
-
-    Returns
-    -------
-    float
-        ``min(-log10(|estimate - certified| / |certified|))`` over the parameters,
-        clipped to ``[0, 11]``; 0 when an estimate is not finite.
-    """
-    estimate = np.asarray(estimate, dtype=float)
-    certified = np.asarray(certified, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        digits = -np.log10(np.abs(estimate - certified) / np.abs(certified))
-    digits = np.where(np.isnan(digits), 0.0, digits)
-    return float(np.clip(digits.min(), 0.0, MAX_DIGITS))
 
 
 def fit(problem: Problem, start: np.ndarray, solver: Solver) -> RunResult:

@@ -1,4 +1,4 @@
-"""The one registry of reference least-squares problems used by the tests.
+"""The one registry of reference least-squares problems: the tests and the benchmark.
 
 ``PROBLEMS`` is a list of frozen :class:`Problem` records, fed to
 ``pytest.mark.parametrize`` with ``ids=problem_ids(...)``. It holds three
@@ -16,7 +16,14 @@ families:
     written for this suite from the problem definitions.
 ``nist``
     The 27 NIST StRD nonlinear-regression datasets, each from both starting
-    vectors, with the certified values, from ``../shared/data/nist_strd/json``.
+    vectors, with the certified values, from ``../shared/data/nist_strd/json``,
+    read by the package's own NIST loader (``minpack._nist``, the one
+    ``python -m minpack.demo`` uses on the copy shipped in the package).
+
+The same problems in curve-fitting form, ``model(t, *p) ~ y`` (:class:`CurveFit`,
+what the benchmark times): :func:`curve_fits` gives the curve problems, five
+MGH problems and eleven NIST problems with analytic Jacobians, and
+:func:`large_fit` a problem with many data points.
 
 When ``../shared/data`` is missing (it never is in CI), the ``mgh`` and
 ``nist`` families are empty and :data:`DATA_MISSING_REASON` says why; tests
@@ -33,10 +40,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+from minpack._nist import load_problems as load_nist
+
+DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 MGH_FILE = DATA_DIR / "mgh" / "problem_data.json"
 NIST_DIR = DATA_DIR / "nist_strd" / "json"
 
@@ -880,10 +890,18 @@ MGH_ILL_CONDITIONED: dict[tuple[int, int, int, float], tuple[str, str]] = {
 }
 
 
-def _mgh_problems() -> list[Problem]:
+@functools.cache
+def _mgh_spec() -> dict | None:
+    """Return the parsed MGH data file, or None when it is missing."""
     if not MGH_FILE.is_file():
+        return None
+    return json.loads(MGH_FILE.read_text())
+
+
+def _mgh_problems() -> list[Problem]:
+    spec = _mgh_spec()
+    if spec is None:
         return []
-    spec = json.loads(MGH_FILE.read_text())
     by_number = {p["problem"]: p for p in spec["problems"]}
     out = []
     case = 0
@@ -932,50 +950,27 @@ def _mgh_problems() -> list[Problem]:
 # ---------------------------------------------------------------------------
 
 
-def _nist_residual(spec: dict) -> Callable:
-    model = compile(spec["model_python"], f"<nist model: {spec['name']}>", "eval")
-    env0 = {"np": np}
-    if spec["n_predictors"] == 1:
-        env0["x"] = _frozen(spec["x"])
-    else:
-        for name, values in zip(spec["predictor_names"], spec["x"], strict=True):
-            env0[name] = _frozen(values)
-    y = _frozen(spec["y"])
-    response = _frozen(eval(spec["response_python"], {"np": np, "y": y}))
-    k = spec["n_params"]
-
-    def residual(b):
-        env = dict(env0)
-        for j in range(k):
-            env[f"b{j + 1}"] = b[j]
-        return response - eval(model, env)
-
-    residual.__name__ = f"nist_{spec['name']}"
-    return residual
-
-
 def _nist_problems() -> list[Problem]:
     if not NIST_DIR.is_dir():
         return []
     out = []
-    for path in sorted(NIST_DIR.glob("*.json")):
-        spec = json.loads(path.read_text())
-        func = _quiet(_nist_residual(spec))
-        for which in ("start1", "start2"):
+    for spec in load_nist(folder=NIST_DIR):
+        func = _quiet(spec.residuals)
+        for which, start in zip(("start1", "start2"), spec.starts, strict=True):
             out.append(
                 Problem(
-                    name=f"nist_{spec['name']}_{which}",
+                    name=f"nist_{spec.name}_{which}",
                     family="nist",
                     func=func,
-                    x0=tuple(float(v) for v in spec[which]),
-                    m=int(spec["n_obs"]),
+                    x0=tuple(float(v) for v in start),
+                    m=spec.response.size,
                     well_conditioned=False,
                     dfun_well_conditioned=False,
                     why="NIST runs are scored by certified digits (test_nist.py)",
-                    certified=tuple(spec["certified_values"]),
-                    certified_std=tuple(spec["certified_std_dev"]),
-                    certified_rss=float(spec["residual_sum_of_squares"]),
-                    difficulty=spec["difficulty"],
+                    certified=tuple(float(v) for v in spec.certified),
+                    certified_std=tuple(float(v) for v in spec.certified_std),
+                    certified_rss=spec.certified_rss,
+                    difficulty=spec.difficulty,
                 )
             )
     return out
@@ -1003,3 +998,305 @@ def select(family: str | None = None, **flags: object) -> list[Problem]:
         if (family is None or p.family == family)
         and all(getattr(p, k) == v for k, v in flags.items())
     ]
+
+
+# ---------------------------------------------------------------------------
+# Curve-fitting forms: model(t, *p) ~ y, with the model's Jacobian
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class CurveFit:
+    """A least-squares problem in curve-fitting form: ``model(t, *p) ~ y``.
+
+    ``model`` broadcasts, so ``model(t[:, None], *P)`` with each parameter a
+    row of ``P`` gives one column per parameter vector; ``jacobian(t, *p)`` is
+    the ``(m, n)`` matrix of the model's derivatives.
+    """
+
+    name: str
+    """Row label of the benchmark."""
+    group: str
+    """``"curve"``, ``"MGH"``, ``"NIST"`` or ``"large"``."""
+    model: Callable[..., np.ndarray]
+    jacobian: Callable[..., np.ndarray]
+    t: np.ndarray
+    """The independent variable."""
+    y: np.ndarray
+    """The data."""
+    p0: np.ndarray
+    """The starting parameters."""
+
+    @property
+    def m(self) -> int:
+        """The number of data points."""
+        return self.y.shape[0]
+
+    @property
+    def n(self) -> int:
+        """The number of parameters."""
+        return self.p0.shape[0]
+
+
+def _columns(t: np.ndarray, *columns: Any) -> np.ndarray:
+    """Stack Jacobian columns (arrays of len(t), or scalars) into shape (m, n)."""
+    jac = np.empty((t.shape[0], len(columns)))
+    for j, column in enumerate(columns):
+        jac[:, j] = column
+    return jac
+
+
+# The curve problems whose residual is model(p, t) - y: their model, and the
+# residual's Jacobian (which is the model's, y not entering it).
+_CURVE_MODELS: dict[str, tuple[Callable, Callable]] = {
+    "exp_decay": (_exp_decay, exp_decay_jac),
+    "double_exp": (_double_exp, double_exp_jac),
+    "gauss_baseline": (_gauss_baseline, gauss_baseline_jac),
+    "two_lorentz": (_two_lorentz, two_lorentz_jac),
+    "sinusoid": (_sinusoid, sinusoid_jac),
+    "michaelis_menten": (_michaelis_menten, michaelis_menten_jac),
+    "rational": (_rational, rational_jac),
+    "logistic": (_logistic, logistic_jac),
+    "power_law": (_power_law, power_law_jac),
+    "damped_osc": (_damped_osc, damped_osc_jac),
+    "hill": (_hill, hill_jac),
+}
+
+
+def _curve_form(p: Problem) -> CurveFit:
+    name = p.name.removeprefix("curve_")
+    model_of, jac_of = _CURVE_MODELS[name]
+    t, y = p.args
+
+    def model(t, *q):
+        return model_of(q, t)
+
+    def jacobian(t, *q):
+        return jac_of(q, t, None)
+
+    return CurveFit(name, "curve", model, jacobian, t, y, p.start())
+
+
+# Five MGH problems written as curve fits, the data from the MGH file.
+
+
+def _bard(i, x1, x2, x3):
+    # u = i, v = 16 - i, w = min(u, v)
+    return x1 + i / ((16.0 - i) * x2 + np.minimum(i, 16.0 - i) * x3)
+
+
+def _bard_jac(i, x1, x2, x3):
+    v = 16.0 - i
+    w = np.minimum(i, v)
+    d = v * x2 + w * x3
+    q = i / (d * d)
+    return _columns(i, 1.0, -q * v, -q * w)
+
+
+def _kowalik_osborne(v, x1, x2, x3, x4):
+    return x1 * v * (v + x2) / (v * (v + x3) + x4)
+
+
+def _kowalik_osborne_jac(v, x1, x2, x3, x4):
+    num = v * (v + x2)
+    den = v * (v + x3) + x4
+    r = x1 * num / (den * den)
+    return _columns(v, num / den, x1 * v / den, -r * v, -r)
+
+
+def _meyer_scaled(t, x1, x2, x3):
+    # Meyer's function with t = (45 + 5i)/100, y/1000 and the parameters scaled
+    # to order one: x1 = 1000 a e^13 / 1000, x2 = b/1000, x3 = c/100.
+    return x1 * np.exp(10.0 * x2 / (t + x3) - 13.0)
+
+
+def _meyer_scaled_jac(t, x1, x2, x3):
+    d = 1.0 / (t + x3)
+    e = np.exp(10.0 * x2 * d - 13.0)
+    return _columns(t, e, 10.0 * x1 * e * d, -10.0 * x1 * x2 * e * d * d)
+
+
+def _box3d(t, x1, x2, x3):
+    return np.exp(-t * x1) - np.exp(-t * x2) - x3 * (np.exp(-t) - np.exp(-10.0 * t))
+
+
+def _box3d_jac(t, x1, x2, x3):
+    return _columns(
+        t, -t * np.exp(-t * x1), t * np.exp(-t * x2), np.exp(-10.0 * t) - np.exp(-t)
+    )
+
+
+def _osborne1(t, x1, x2, x3, x4, x5):
+    return x1 + x2 * np.exp(-t * x4) + x3 * np.exp(-t * x5)
+
+
+def _osborne1_jac(t, x1, x2, x3, x4, x5):
+    e4 = np.exp(-t * x4)
+    e5 = np.exp(-t * x5)
+    return _columns(t, 1.0, e4, e5, -t * x2 * e4, -t * x3 * e5)
+
+
+def _mgh_curve_fits() -> list[CurveFit]:
+    spec = _mgh_spec()
+    if spec is None:
+        return []
+    data = {p["problem"]: p.get("data") or {} for p in spec["problems"]}
+
+    def fit(name, model, jac, t, y, p0):
+        return CurveFit(name, "MGH", model, jac, _frozen(t), _frozen(y), np.array(p0))
+
+    return [
+        fit("Bard", _bard, _bard_jac, np.arange(1.0, 16.0), data[8]["y"],
+            (1.0, 1.0, 1.0)),
+        fit("Kowalik-Osborne", _kowalik_osborne, _kowalik_osborne_jac,
+            data[9]["v"], data[9]["y"], (0.25, 0.39, 0.415, 0.39)),
+        fit("Meyer (scaled)", _meyer_scaled, _meyer_scaled_jac,
+            0.45 + 0.05 * np.arange(1.0, 17.0), 1e-3 * np.array(data[10]["y"]),
+            (8.85, 4.0, 2.5)),
+        fit("Box 3-D", _box3d, _box3d_jac, 0.1 * np.arange(1.0, 11.0),
+            np.zeros(10), (0.0, 10.0, 20.0)),
+        fit("Osborne 1", _osborne1, _osborne1_jac, 10.0 * np.arange(33.0),
+            data[17]["y"], (0.5, 1.5, -1.0, 0.01, 0.02)),
+    ]
+
+
+# NIST problems: NIST's models (from the data files), with our derivatives,
+# each ``jacobian(x, *b)``.
+
+
+def _misra1a_jac(x, b1, b2):
+    e = np.exp(-b2 * x)
+    return _columns(x, 1.0 - e, b1 * x * e)
+
+
+def _chwirut_jac(x, b1, b2, b3):
+    d = 1.0 / (b2 + b3 * x)
+    f = np.exp(-b1 * x) * d
+    return _columns(x, -x * f, -f * d, -x * f * d)
+
+
+def _danwood_jac(x, b1, b2):
+    p = x**b2
+    return _columns(x, p, b1 * p * np.log(x))
+
+
+def _lanczos_jac(x, b1, b2, b3, b4, b5, b6):
+    e1 = np.exp(-b2 * x)
+    e2 = np.exp(-b4 * x)
+    e3 = np.exp(-b6 * x)
+    return _columns(x, e1, -b1 * x * e1, e2, -b3 * x * e2, e3, -b5 * x * e3)
+
+
+def _gauss_jac(x, b1, b2, b3, b4, b5, b6, b7, b8):
+    e = np.exp(-b2 * x)
+    u = (x - b4) / b5
+    v = (x - b7) / b8
+    g1 = np.exp(-u * u)
+    g2 = np.exp(-v * v)
+    return _columns(x, e, -b1 * x * e, g1, 2.0 * b3 * g1 * u / b5,
+                    2.0 * b3 * g1 * u * u / b5, g2, 2.0 * b6 * g2 * v / b8,
+                    2.0 * b6 * g2 * v * v / b8)
+
+
+def _enso_jac(x, b1, b2, b3, b4, b5, b6, b7, b8, b9):
+    a = 2.0 * np.pi * x
+    u = a / b4
+    v = a / b7
+    cu, su, cv, sv = np.cos(u), np.sin(u), np.cos(v), np.sin(v)
+    # du/db4 = -u/b4, dv/db7 = -v/b7
+    return _columns(x, 1.0, np.cos(a / 12.0), np.sin(a / 12.0),
+                    (b5 * su - b6 * cu) * u / b4, cu, su,
+                    (b8 * sv - b9 * cv) * v / b7, cv, sv)
+
+
+def _kirby2_jac(x, b1, b2, b3, b4, b5):
+    d = 1.0 / (1.0 + b4 * x + b5 * x**2)
+    f = (b1 + b2 * x + b3 * x**2) * d
+    return _columns(x, d, x * d, x * x * d, -f * x * d, -f * x * x * d)
+
+
+def _eckerle4_jac(x, b1, b2, b3):
+    z = (x - b3) / b2
+    g = np.exp(-0.5 * z * z)
+    return _columns(x, g / b2, b1 * g * (z * z - 1.0) / b2**2, b1 * g * z / b2**2)
+
+
+def _rat43_jac(x, b1, b2, b3, b4):
+    e = np.exp(b2 - b3 * x)
+    base = 1.0 + e
+    p = base ** (-1.0 / b4)
+    q = b1 * p * e / (b4 * base)
+    return _columns(x, p, -q, x * q, b1 * p * np.log(base) / b4**2)
+
+
+def _thurber_jac(x, b1, b2, b3, b4, b5, b6, b7):
+    x2 = x * x
+    x3 = x2 * x
+    d = 1.0 / (1.0 + b5 * x + b6 * x2 + b7 * x3)
+    f = (b1 + b2 * x + b3 * x2 + b4 * x3) * d
+    return _columns(x, d, x * d, x2 * d, x3 * d, -f * x * d, -f * x2 * d,
+                    -f * x3 * d)
+
+
+NIST_JACOBIANS: dict[str, Callable[..., np.ndarray]] = {
+    "Misra1a": _misra1a_jac,
+    "Chwirut2": _chwirut_jac,
+    "DanWood": _danwood_jac,
+    "Lanczos3": _lanczos_jac,
+    "Gauss1": _gauss_jac,
+    "ENSO": _enso_jac,
+    "Kirby2": _kirby2_jac,
+    "BoxBOD": _misra1a_jac,  # BoxBOD's model is Misra1a's
+    "Eckerle4": _eckerle4_jac,
+    "Rat43": _rat43_jac,
+    "Thurber": _thurber_jac,
+}
+"""The NIST problems in curve-fitting form, by name: the model's derivatives."""
+
+
+def _nist_curve_fits() -> list[CurveFit]:
+    if not NIST_DIR.is_dir():
+        return []
+    return [
+        CurveFit(p.name, "NIST", p.model, NIST_JACOBIANS[p.name], p.predictors["x"],
+                 p.response, p.starts[1])
+        for p in load_nist(list(NIST_JACOBIANS), folder=NIST_DIR)
+    ]
+
+
+def curve_fits() -> list[CurveFit]:
+    """Return the small problems in curve-fitting form.
+
+    The curve problems of the registry (those whose residual is model minus
+    data), then five MGH problems and eleven NIST problems (from NIST's second
+    start); the MGH and NIST ones only when ``../shared/data`` is present.
+    """
+    curves = [_curve_form(p) for p in select("curve")
+              if p.name.removeprefix("curve_") in _CURVE_MODELS]
+    return curves + _mgh_curve_fits() + _nist_curve_fits()
+
+
+def _two_exponentials(t, a1, k1, a2, k2, c):
+    return a1 * np.exp(-k1 * t) + a2 * np.exp(-k2 * t) + c
+
+
+def _two_exponentials_jac(t, a1, k1, a2, k2, c):
+    jac = np.empty((t.shape[0], 5))
+    np.multiply(-k1, t, out=jac[:, 0])
+    np.exp(jac[:, 0], out=jac[:, 0])
+    np.multiply(-a1 * t, jac[:, 0], out=jac[:, 1])
+    np.multiply(-k2, t, out=jac[:, 2])
+    np.exp(jac[:, 2], out=jac[:, 2])
+    np.multiply(-a2 * t, jac[:, 2], out=jac[:, 3])
+    jac[:, 4] = 1.0
+    return jac
+
+
+def large_fit(m: int) -> CurveFit:
+    """Return a problem with many data: two exponentials plus a constant, n = 5."""
+    t = np.linspace(0.0, 10.0, m)
+    rng = np.random.default_rng(m)
+    y = _two_exponentials(t, 2.0, 1.3, 1.0, 0.25, 0.5)
+    y += 0.01 * rng.standard_normal(m)
+    return CurveFit(f"2 exponentials, m={m:,}", "large", _two_exponentials,
+                    _two_exponentials_jac, t, y, np.array([1.5, 1.0, 0.8, 0.2, 0.3]))

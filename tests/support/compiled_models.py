@@ -1,4 +1,4 @@
-"""Compiled (numba ``cfunc``) residuals and Jacobians shared by the issue-4 tests.
+"""Compiled (numba ``cfunc``) residuals and Jacobians for the tests of compiled fits.
 
 ``MODELS`` is the registry: small frozen :class:`Model` records, each a
 least-squares problem given twice over, once as Python callables for the
