@@ -10,11 +10,16 @@
 # needs none of them, so it runs here, on a Linux host, for all three.
 
 ci_release_config() {
-    ci_step "release wheels: cibuildwheel $(cibuildwheel --version 2>/dev/null | awk '{print $2}') \
+    ci_step "release wheels: cibuildwheel $("$PY" -c 'import cibuildwheel as c; print(c.__version__)') \
 --print-build-identifiers vs ci/wheel-identifiers.txt"
-    local platform listed=() ids
+    # The configuration alone decides: CIBW_* variables of the caller are dropped.
+    local platform listed=() ids var no_cibw=()
+    for var in $(compgen -e); do
+        [[ $var == CIBW_* ]] && no_cibw+=(-u "$var")
+    done
     for platform in linux macos windows; do
-        ids=$(cibuildwheel --print-build-identifiers --platform "$platform" "$ROOT") ||
+        ids=$(env "${no_cibw[@]}" cibuildwheel --print-build-identifiers --platform "$platform" \
+            "$ROOT") ||
             ci_die "cibuildwheel could not read the configuration for $platform"
         [[ -n $ids ]] || ci_die "cibuildwheel selects no build for $platform"
         echo "$platform: $(wc -l <<<"$ids") builds: $(tr '\n' ' ' <<<"$ids")"

@@ -179,7 +179,9 @@ def test_no_fortran_compiler_fails_early_with_help(tmp_path: Path) -> None:
     if missing:
         pytest.skip(f"the build tools are not installed ({', '.join(missing)}); "
                     "install ci/requirements-build.txt")
-    env = dict(os.environ, FC=str(tmp_path / "no-such-dir" / "gfortran"),
+    # meson-python runs the meson found on PATH: this environment's first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, FC=str(tmp_path / "no-such-dir" / "gfortran"), PATH=path,
                PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps",
