@@ -164,7 +164,8 @@ def test_cibuildwheel_build_options(cibw_options, identifier: str) -> None:
         target = {"arm64": "14.0", "x86_64": "15.0"}[identifier.split("macosx_")[1]]
         assert env["MACOSX_DEPLOYMENT_TARGET"] == target
     else:
-        assert opts.repair_command.startswith("delvewheel repair --analyze-existing ")
+        assert opts.repair_command.startswith(
+            "delvewheel repair --analyze-existing --add-path C:\\msys64\\ucrt64\\bin ")
         assert "mingw-w64-ucrt-x86_64-gcc-fortran" in opts.before_all
         assert env["PATH"] == "C:\\msys64\\ucrt64\\bin;<PATH>"
         assert (env["CC"], env["FC"]) == ("gcc", "gfortran")
@@ -173,16 +174,19 @@ def test_cibuildwheel_build_options(cibw_options, identifier: str) -> None:
 # --- source build without a Fortran compiler ----------------------------------
 
 
-def test_no_fortran_compiler_fails_early_with_help(tmp_path: Path) -> None:
-    """``pip install`` from source with no gfortran says what to install."""
+@pytest.mark.parametrize(("var", "language"), [("FC", "Fortran"), ("CC", "C")])
+def test_no_compiler_fails_early_with_help(tmp_path: Path, var: str,
+                                          language: str) -> None:
+    """``pip install`` from source with no gfortran (or cc) says what to install."""
     missing = [m for m in ("mesonpy", "numpy") if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"the build tools are not installed ({', '.join(missing)}); "
                     "install ci/requirements-build.txt")
     # meson-python runs the meson found on PATH: this environment's first.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = dict(os.environ, FC=str(tmp_path / "no-such-dir" / "gfortran"), PATH=path,
-               PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = dict(os.environ, PATH=path, PIP_NO_INPUT="1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env[var] = str(tmp_path / "no-such-dir" / ("gfortran" if var == "FC" else "gcc"))
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps",
          "-w", str(tmp_path / "dist"), f"-Cbuild-dir={tmp_path / 'build'}", str(ROOT)],
@@ -190,7 +194,7 @@ def test_no_fortran_compiler_fails_early_with_help(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert not list((tmp_path / "dist").glob("*.whl"))
-    assert "no working Fortran compiler found" in out, out
+    assert f"no working {language} compiler found" in out, out
     for hint in ("gfortran", "apt-get install gfortran", "brew install gcc",
                  "mingw-w64-ucrt-x86_64-gcc-fortran", "FC"):
         assert hint in out, f"{hint!r} missing from:\n{out}"
