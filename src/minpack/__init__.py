@@ -13,6 +13,7 @@ from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._leastsq import leastsq
 from ._paths import get_include, get_library_dir
+from ._version import __version__
 
 __all__ = [
     "BatchResult",
@@ -26,4 +27,3 @@ __all__ = [
     "leastsq",
     "leastsq_batch",
 ]
-__version__ = "0.1.0"
