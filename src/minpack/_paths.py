@@ -2,7 +2,8 @@
 
 The wheel carries the same MINPACK engine that the Python functions call, as a
 library that Fortran and C programs link: ``libminpack.a`` and
-``libminpack.so``, the C header ``minpack.h``, the Fortran ``.mod`` files of
+``libminpack.so`` (``.dylib`` on macOS, ``.dll`` on Windows), the C header
+``minpack.h``, the Fortran ``.mod`` files of
 ``use minpack`` (made by gfortran; other compilers cannot read them) and a
 pkg-config file, ``minpack.pc``, in ``get_library_dir()/pkgconfig``.
 """

@@ -136,8 +136,10 @@ def check_library_files() -> None:
     import minpack
 
     inc, lib = Path(minpack.get_include()), Path(minpack.get_library_dir())
+    shared = {"darwin": "libminpack.dylib", "win32": "libminpack.dll"}.get(
+        sys.platform, "libminpack.so")
     for path in (inc / "minpack.h", inc / "minpack.mod", lib / "libminpack.a",
-                 lib / "libminpack.so", lib / "pkgconfig" / "minpack.pc"):
+                 lib / shared, lib / "pkgconfig" / "minpack.pc"):
         assert path.is_file(), f"missing {path}"
 
 
