@@ -16,7 +16,11 @@
 !> - the row callback gets iflag = i + 1 for row i whatever it did to iflag
 !>   on the previous row (MINPACK-1 incremented the returned iflag);
 !> - the residual and progress calls get a scratch fjrow of their own
-!>   (MINPACK-1 lent them a work array).
+!>   (MINPACK-1 lent them a work array);
+!> - residuals or Jacobian rows that are not finite are handled as in lmdif
+!>   and lmder (`lm_core`, see minpack_lm): info 10 at the starting point, a
+!>   failed step at a trial point, info 11 when a row of the Jacobian is not
+!>   finite (detected in R, which such a row always leaves not finite).
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
 !>
 !> The module is not called minpack_lmstr because that is the binding label
