@@ -107,9 +107,10 @@ module minpack_lm
         !> Jacobian stage of a driver built on lm_core other than lmdif and
         !> lmder (lmstr): from the Jacobian at x, leave R of J P = Q R in the
         !> upper triangle of r (diagonal included), P in ipvt, the column norms
-        !> of J in acnorm and the first n components of Q^T fvec in qtf.
+        !> of J in acnorm and the first n components of Q^T fvec in qtf; or
+        !> report a Jacobian that is not finite through `finite`.
         subroutine lm_qr_stage(m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
-                               iflag, udata)
+                               finite, iflag, udata)
             import :: dp, c_ptr
             implicit none
             integer, intent(in) :: m
@@ -134,6 +135,10 @@ module minpack_lm
                 !! work array
             real(dp), intent(out) :: wa2(n)
                 !! work array
+            logical, intent(out) :: finite
+                !! false if the Jacobian is not finite (NaN or inf): the stage
+                !! then stops before computing with it, leaving r and qtf
+                !! unfinished
             integer, intent(inout) :: iflag
                 !! negative on return if a callback asked to stop
             type(c_ptr), intent(in), value :: udata
@@ -487,6 +492,7 @@ contains
 
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
         integer :: i, iflag, iter, j, l, ldmin
+        logical :: jfinite
         real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pnorm, prered, &
                     ratio, s, temp, temp1, temp2, xnorm
 
@@ -530,13 +536,11 @@ contains
                     call progress()
                     if (iflag < 0) exit main
                     iflag = 2
-                    call fqr(m, n, x, fvec, fjac, ldfjac, ipvt, wa2, qtf, wa1, wa3, iflag, &
-                             udata)
+                    call fqr(m, n, x, fvec, fjac, ldfjac, ipvt, wa2, qtf, wa1, wa3, jfinite, &
+                             iflag, udata)
                     if (iflag < 0) exit main
                     njev = njev + 1
-                    ! a row that is not finite leaves R not finite (a rotation
-                    ! never turns NaN or inf back into a number)
-                    if (.not. upper_finite()) then
+                    if (.not. jfinite) then
                         info = info_nonfinite_jacobian
                         exit main
                     end if
@@ -751,16 +755,6 @@ contains
             end if
         end subroutine report
 
-        !> Whether the upper triangle of R (fjac, n by n) left by fqr is finite.
-        logical function upper_finite()
-            integer :: jj
-
-            upper_finite = .false.
-            do jj = 1, n
-                if (.not. all_finite(jj, fjac(1:jj, jj))) return
-            end do
-            upper_finite = .true.
-        end function upper_finite
     end subroutine lm_core
 
 end module minpack_lm
