@@ -111,14 +111,17 @@ def assert_start_error(exc: pytest.ExceptionInfo, bad: list, total: int,
 
 @pytest.mark.parametrize("case", START_VALUES)
 @pytest.mark.parametrize("route", ["lmdif", "lmder", "vectorized", "float32_x0",
-                                   "full_output"])
+                                   "full_output", "callback"])
 def test_leastsq_start_raises_after_one_call(case, route):
     values, bad = START_VALUES[case]
     func = Counted(values)
     jac = Counted(lambda x: np.ones((5, 2)))
     kwargs = {}
     x0 = np.array([3.0, 1.0])
-    if route == "lmder":
+    iterations = []
+    if route == "callback":  # never called: no iteration starts
+        kwargs["callback"] = iterations.append
+    elif route == "lmder":
         kwargs["Dfun"] = jac
     elif route == "vectorized":
         func = Counted(lambda xs: np.stack([values(x) for x in xs.T], axis=1))
@@ -131,7 +134,7 @@ def test_leastsq_start_raises_after_one_call(case, route):
         minpack.leastsq(func, x0, **kwargs)
     assert_start_error(exc, bad, 5)
     assert func.calls == 1
-    assert jac.calls == 0
+    assert jac.calls == 0 and not iterations
 
 
 def test_leastsq_start_error_lists_ten_indices():
