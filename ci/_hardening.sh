@@ -14,13 +14,12 @@
 #                 (tests/valgrind/check.py reads the XML log; python.supp
 #                 silences the interpreter's and numpy's own noise).
 #
-# Floating-point exemptions: none in the library. MINPACK-1's algorithms keep
-# every intermediate finite for finite input (enorm scales, the ratio and step
-# tests guard their divisions), and the MGH, chkder and C API tests run clean
-# with the traps armed. The only exempt cases are the NaN/inf-residual cases
-# of tests/fortran/test_edges.f90: those values are the caller's, computing
-# with them raises the flags by definition, so each such case disables halting
-# around its own solver call (traps_off/traps_restore) and nothing else does.
+# Floating-point exemptions: none. MINPACK-1's algorithms keep every
+# intermediate finite for finite input (enorm scales, the ratio and step tests
+# guard their divisions), and the MGH, chkder and C API tests run clean with
+# the traps armed. NaN and inf from the caller are tested before any use
+# (info 10, info 11, a failed step), never computed with, so the NaN/inf cases
+# of tests/fortran/test_edges.f90 run with the traps armed too.
 
 _CI_FCHECK_DIR=build/fcheck
 

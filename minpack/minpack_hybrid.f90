@@ -9,11 +9,24 @@
 !>
 !> Deliberate differences from MINPACK-1: callbacks carry a `type(c_ptr)`
 !> user-data argument; work arrays are allocated here; when a callback stops
-!> the finite-difference Jacobian, x is restored. Everything is reentrant.
+!> the finite-difference Jacobian, x is restored; functions or a Jacobian
+!> that are not finite (NaN or inf) are detected. MINPACK-1 has no such
+!> test: NaN at the start ran it to its "no progress" exits, and a trial
+!> point with NaN spoiled R and Q through the Broyden update. Here, values
+!> that are not finite at the starting point stop the solver at once with
+!> info 10 (`info_nonfinite_start`); at a trial point they make the step a
+!> failure, as if |fvec| were infinite (the step bound is halved, x and fvec
+!> keep the last iterate, and the Broyden update is skipped: such a point
+!> says nothing about the Jacobian); a Jacobian that is not finite stops the
+!> solver at the current x with info 11 (`info_nonfinite_jacobian`). While
+!> every value stays finite these tests change nothing: iterates, nfev, njev
+!> and info are MINPACK-1's. Everything is reentrant.
 module minpack_hybrid
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
-    use minpack_kinds, only: dp, epsmch, giant
-    use minpack_linalg, only: enorm, qrfac
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
+    use minpack_kinds, only: dp, epsmch, giant, info_nonfinite_start, &
+        info_nonfinite_jacobian
+    use minpack_linalg, only: enorm, qrfac, all_finite
     implicit none
     private
 
@@ -473,7 +486,11 @@ contains
     !> info: 0 improper input; 1 relative error between two consecutive
     !> iterates at most xtol; 2 nfev reached maxfev; 3 xtol too small;
     !> 4 not making progress (five Jacobian evaluations); 5 not making
-    !> progress (ten iterations); negative: the callback's iflag.
+    !> progress (ten iterations); 10 the functions at the starting point are
+    !> not all finite (the solver stopped after that evaluation); 11 the
+    !> Jacobian at x is not all finite (the solver stopped at x); negative:
+    !> the callback's iflag. 10 and 11 are not in MINPACK-1 (see the module
+    !> header).
     recursive subroutine hybrd(fcn, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
                                factor, nprint, info, nfev, fjac, ldfjac, r, lr, qtf, udata)
         procedure(hybrd_fcn) :: fcn
@@ -666,7 +683,7 @@ contains
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
         integer :: i, iflag, iter, j, l, msum, ncfail, ncsuc, nslow1, nslow2
         integer, allocatable :: ipvt(:)
-        logical :: jeval, sing
+        logical :: finite1, jeval, sing
         real(dp) :: actred, delta, fnorm, fnorm1, pnorm, prered, ratio, s, temp, xnorm
 
         info = 0
@@ -687,11 +704,16 @@ contains
             end if
             allocate(wa1(n), wa2(n), wa3(n), wa4(n), ipvt(n))
 
-            ! the functions at the starting point
+            ! the functions at the starting point; no solve can start where
+            ! they are not finite (not in MINPACK-1)
             iflag = 1
             call evaluate(x, fvec)
             nfev = 1
             if (iflag < 0) exit main
+            if (.not. all_finite(n, fvec)) then
+                info = info_nonfinite_start
+                exit main
+            end if
             fnorm = enorm(n, fvec)
 
             msum = min(ml + mu + 1, n)
@@ -715,6 +737,12 @@ contains
                     njev = njev + 1
                 end if
                 if (iflag < 0) exit main
+                do j = 1, n
+                    if (.not. all_finite(n, fjac(1:n, j))) then
+                        info = info_nonfinite_jacobian
+                        exit main
+                    end if
+                end do
 
                 ! QR factorisation without pivoting
                 call qrfac(n, n, fjac, ldfjac, .false., ipvt, wa1, wa2, wa3)
@@ -794,7 +822,15 @@ contains
                     call evaluate(wa2, wa4)
                     nfev = nfev + 1
                     if (iflag < 0) exit main
-                    fnorm1 = enorm(n, wa4)
+                    finite1 = all_finite(n, wa4)
+                    if (finite1) then
+                        fnorm1 = enorm(n, wa4)
+                    else
+                        ! not in MINPACK-1: functions that are not finite
+                        ! give an infinite |fvec|, so the step fails below
+                        ! (actred = -1, the step bound halved)
+                        fnorm1 = ieee_value(one, ieee_positive_inf)
+                    end if
 
                     ! actual and predicted relative reductions
                     actred = -one
@@ -859,18 +895,22 @@ contains
                     if (ncfail == 2) exit inner
 
                     ! Broyden rank-one update of R and of Q^T fvec, and of Q
-                    do j = 1, n
-                        s = zero
-                        do i = 1, n
-                            s = s + fjac(i, j) * wa4(i)
+                    ! (skipped after a trial point that is not finite: not in
+                    ! MINPACK-1, whose update would spread the NaN into R and Q)
+                    if (finite1) then
+                        do j = 1, n
+                            s = zero
+                            do i = 1, n
+                                s = s + fjac(i, j) * wa4(i)
+                            end do
+                            wa2(j) = (s - wa3(j)) / pnorm
+                            wa1(j) = diag(j) * ((diag(j) * wa1(j)) / pnorm)
+                            if (ratio >= p0001) qtf(j) = s
                         end do
-                        wa2(j) = (s - wa3(j)) / pnorm
-                        wa1(j) = diag(j) * ((diag(j) * wa1(j)) / pnorm)
-                        if (ratio >= p0001) qtf(j) = s
-                    end do
-                    call r1updt(n, n, r, lr, wa1, wa2, wa3, sing)
-                    call r1mpyq(n, n, fjac, ldfjac, wa2, wa3)
-                    call r1mpyq(1, n, qtf, 1, wa2, wa3)
+                        call r1updt(n, n, r, lr, wa1, wa2, wa3, sing)
+                        call r1mpyq(n, n, fjac, ldfjac, wa2, wa3)
+                        call r1mpyq(1, n, qtf, 1, wa2, wa3)
+                    end if
                     jeval = .false.
                 end do inner
             end do outer

@@ -7,11 +7,13 @@
 !>
 !> Every routine here is pure: no state, no I/O, safe to call from any thread.
 module minpack_linalg
+    use, intrinsic :: ieee_arithmetic, only: ieee_is_finite
     use minpack_kinds, only: dp, epsmch, dwarf, giant
     implicit none
     private
 
     public :: enorm, qrfac, qrsolv, lmpar, covar
+    public :: all_finite  ! for the solvers (not in MINPACK-1, not re-exported)
 
     real(dp), parameter :: zero = 0.0_dp, one = 1.0_dp
     real(dp), parameter :: p05 = 0.05_dp, p1 = 0.1_dp, p001 = 0.001_dp
@@ -80,6 +82,28 @@ contains
             norm = x3max * sqrt(s3)
         end if
     end function enorm
+
+    !> Whether every component of `x` is finite (neither NaN nor infinite).
+    !>
+    !> Not in MINPACK-1: the solvers test the residuals and the Jacobian with
+    !> it (see `info_nonfinite_start` in minpack_kinds). The test is a
+    !> classification, not an arithmetic comparison, so it raises no
+    !> floating-point flag whatever `x` holds.
+    pure function all_finite(n, x) result(ok)
+        integer, intent(in) :: n
+            !! number of components
+        real(dp), intent(in) :: x(n)
+            !! the vector
+        logical :: ok
+
+        integer :: i
+
+        ok = .false.
+        do i = 1, n
+            if (.not. ieee_is_finite(x(i))) return
+        end do
+        ok = .true.
+    end function all_finite
 
     !> Householder QR factorisation of the m by n matrix `a`, with optional
     !> column pivoting: A P = Q R.

@@ -10,7 +10,18 @@
 !> - callbacks carry a `type(c_ptr)` user-data argument (see minpack/README.md);
 !> - work arrays are allocated here instead of being passed in;
 !> - when a callback stops the finite-difference Jacobian, x is restored
-!>   (MINPACK-1 left one component perturbed).
+!>   (MINPACK-1 left one component perturbed);
+!> - residuals or a Jacobian that are not finite (NaN or inf) are detected
+!>   (MINPACK-1 has no such test: NaN at the start ran it to maxfev, or to
+!>   a false info 4, and a NaN Jacobian spoiled every later step). Residuals
+!>   that are not finite at the starting point stop the solver at once with
+!>   info 10 (`info_nonfinite_start`); at a trial point they make the step a
+!>   failure, as if the sum of squares were infinite (the step bound is cut
+!>   tenfold, x and fvec keep the last iterate), so the fit goes on inside
+!>   the region where the residuals are defined; a Jacobian that is not
+!>   finite stops the solver at the current x with info 11
+!>   (`info_nonfinite_jacobian`). While every value stays finite these tests
+!>   change nothing: iterates, nfev, njev and info are MINPACK-1's.
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
 !>
 !> The iteration itself (`lm_core`) is shared with lmstr (module
@@ -19,8 +30,9 @@
 !> are not re-exported by the umbrella module `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
-    use minpack_kinds, only: dp, epsmch
-    use minpack_linalg, only: enorm, qrfac, lmpar
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
+    use minpack_kinds, only: dp, epsmch, info_nonfinite_start, info_nonfinite_jacobian
+    use minpack_linalg, only: enorm, qrfac, lmpar, all_finite
     implicit none
     private
 
@@ -95,9 +107,10 @@ module minpack_lm
         !> Jacobian stage of a driver built on lm_core other than lmdif and
         !> lmder (lmstr): from the Jacobian at x, leave R of J P = Q R in the
         !> upper triangle of r (diagonal included), P in ipvt, the column norms
-        !> of J in acnorm and the first n components of Q^T fvec in qtf.
+        !> of J in acnorm and the first n components of Q^T fvec in qtf; or
+        !> report a Jacobian that is not finite through `finite`.
         subroutine lm_qr_stage(m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
-                               iflag, udata)
+                               finite, iflag, udata)
             import :: dp, c_ptr
             implicit none
             integer, intent(in) :: m
@@ -122,6 +135,10 @@ module minpack_lm
                 !! work array
             real(dp), intent(out) :: wa2(n)
                 !! work array
+            logical, intent(out) :: finite
+                !! false if the Jacobian is not finite (NaN or inf): the stage
+                !! then stops before computing with it, leaving r and qtf
+                !! unfinished
             integer, intent(inout) :: iflag
                 !! negative on return if a callback asked to stop
             type(c_ptr), intent(in), value :: udata
@@ -213,7 +230,12 @@ contains
     !> most ftol; 2 relative change of x at most xtol; 3 both; 4 cosine of
     !> the angle between fvec and the Jacobian's columns at most gtol;
     !> 5 nfev reached maxfev; 6, 7, 8 ftol, xtol, gtol too small;
-    !> negative: the callback's iflag when it asked to stop.
+    !> 10 the residuals at the starting point are not all finite (the solver
+    !> stopped after that evaluation); 11 the Jacobian at x is not all finite
+    !> (a difference quotient from a point where the residuals are not
+    !> finite, or a user Jacobian with NaN or inf: the solver stopped at x);
+    !> negative: the callback's iflag when it asked to stop. 10 and 11 are not
+    !> in MINPACK-1 (see the module header).
     recursive subroutine lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
                                diag, mode, factor, nprint, info, nfev, fjac, ldfjac, &
                                ipvt, qtf, udata, fcn_block)
@@ -470,6 +492,7 @@ contains
 
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
         integer :: i, iflag, iter, j, l, ldmin
+        logical :: jfinite
         real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pnorm, prered, &
                     ratio, s, temp, temp1, temp2, xnorm
 
@@ -493,11 +516,16 @@ contains
             end if
             allocate(wa1(n), wa2(n), wa3(n), wa4(m))
 
-            ! residuals at the starting point
+            ! residuals at the starting point; no fit can start where they
+            ! are not finite (not in MINPACK-1)
             iflag = 1
             call evaluate(x, fvec)
             nfev = 1
             if (iflag < 0) exit main
+            if (.not. all_finite(m, fvec)) then
+                info = info_nonfinite_start
+                exit main
+            end if
             fnorm = enorm(m, fvec)
 
             par = zero
@@ -508,10 +536,14 @@ contains
                     call progress()
                     if (iflag < 0) exit main
                     iflag = 2
-                    call fqr(m, n, x, fvec, fjac, ldfjac, ipvt, wa2, qtf, wa1, wa3, iflag, &
-                             udata)
+                    call fqr(m, n, x, fvec, fjac, ldfjac, ipvt, wa2, qtf, wa1, wa3, jfinite, &
+                             iflag, udata)
                     if (iflag < 0) exit main
                     njev = njev + 1
+                    if (.not. jfinite) then
+                        info = info_nonfinite_jacobian
+                        exit main
+                    end if
                 else
                     ! Jacobian
                     iflag = 2
@@ -524,6 +556,12 @@ contains
                         njev = njev + 1
                     end if
                     if (iflag < 0) exit main
+                    do j = 1, n
+                        if (.not. all_finite(m, fjac(1:m, j))) then
+                            info = info_nonfinite_jacobian
+                            exit main
+                        end if
+                    end do
 
                     call progress()
                     if (iflag < 0) exit main
@@ -570,8 +608,10 @@ contains
                                 s = s + fjac(i, j) * (qtf(i) / fnorm)
                             end do
                             ! max(gnorm, |.|) that keeps a NaN (Fortran's max
-                            ! may drop it): NaN residuals must not pass as a
-                            ! zero gradient (info 4)
+                            ! may drop it): residuals and Jacobian are finite
+                            ! here, but should this quotient still be NaN
+                            ! (inf / inf), it must not pass as a zero gradient
+                            ! (info 4)
                             temp = abs(s / wa2(l))
                             if (.not. (temp <= gnorm)) gnorm = temp
                         end if
@@ -602,7 +642,15 @@ contains
                     call evaluate(wa2, wa4)
                     nfev = nfev + 1
                     if (iflag < 0) exit main
-                    fnorm1 = enorm(m, wa4)
+                    if (all_finite(m, wa4)) then
+                        fnorm1 = enorm(m, wa4)
+                    else
+                        ! not in MINPACK-1: residuals that are not finite give
+                        ! an infinite sum of squares, so the step fails below
+                        ! (actred = -1, the step bound cut tenfold) and is
+                        ! never accepted
+                        fnorm1 = ieee_value(one, ieee_positive_inf)
+                    end if
 
                     ! actual and predicted relative reductions, directional derivative
                     actred = -one
@@ -706,6 +754,7 @@ contains
                 call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
             end if
         end subroutine report
+
     end subroutine lm_core
 
 end module minpack_lm

@@ -16,7 +16,11 @@
 !> - the row callback gets iflag = i + 1 for row i whatever it did to iflag
 !>   on the previous row (MINPACK-1 incremented the returned iflag);
 !> - the residual and progress calls get a scratch fjrow of their own
-!>   (MINPACK-1 lent them a work array).
+!>   (MINPACK-1 lent them a work array);
+!> - residuals or Jacobian rows that are not finite are handled as in lmdif
+!>   and lmder (`lm_core`, see minpack_lm): info 10 at the starting point, a
+!>   failed step at a trial point, info 11 as soon as a row of the Jacobian
+!>   is not finite (before it reaches rwupdt).
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
 !>
 !> The module is not called minpack_lmstr because that is the binding label
@@ -25,7 +29,7 @@
 module minpack_lmrows
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_f_pointer
     use minpack_kinds, only: dp
-    use minpack_linalg, only: enorm, qrfac
+    use minpack_linalg, only: enorm, qrfac, all_finite
     use minpack_lm, only: lm_core, qr_qtb
     implicit none
     private
@@ -259,7 +263,7 @@ contains
     !> with P = I. If R has a zero diagonal element it is refactored, R = Q2 R2
     !> P, by qrfac with column pivoting, and qtf becomes Q2^T qtf.
     recursive subroutine lmstr_rows(m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
-                                    iflag, udata)
+                                    finite, iflag, udata)
         integer, intent(in) :: m
             !! number of residuals
         integer, intent(in) :: n
@@ -282,6 +286,9 @@ contains
             !! work array
         real(dp), intent(out) :: wa2(n)
             !! work array
+        logical, intent(out) :: finite
+            !! false if a row was not finite (not in MINPACK-1): the stage
+            !! stopped at that row, which never reached rwupdt
         integer, intent(inout) :: iflag
             !! 2, ..., m + 1 for the row calls; negative if the callback stopped
         type(c_ptr), intent(in), value :: udata
@@ -293,6 +300,7 @@ contains
         real(dp) :: alpha
 
         call c_f_pointer(udata, ctx)
+        finite = .true.
         do j = 1, n
             qtf(j) = zero
             do i = 1, n
@@ -305,6 +313,10 @@ contains
             iflag = i + 1
             call ctx%fcn(m, n, x, fvec, wa2, iflag, ctx%udata)
             if (iflag < 0) return
+            if (.not. all_finite(n, wa2)) then
+                finite = .false.
+                return
+            end if
             alpha = fvec(i)
             call rwupdt(n, r, ldr, wa2, qtf, alpha, wa1, acnorm)
         end do

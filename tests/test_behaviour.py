@@ -1,8 +1,8 @@
 """What users hit with ``minpack.leastsq``, beyond the numbers.
 
 Exceptions raised in callbacks, reentrant and threaded use, inputs left
-untouched, shapes and dtypes of inputs and outputs, NaN and inf residuals,
-warnings and errors. Where SciPy defines the behaviour, SciPy is called in the
+untouched, shapes and dtypes of inputs and outputs, warnings and errors (NaN
+and inf residuals: test_nonfinite.py). Where SciPy defines the behaviour, SciPy is called in the
 same test and the two are compared. Two deliberate differences from SciPy are
 tested as such: ``func`` is called exactly ``nfev`` times (SciPy adds two calls
 at x0), and every ``x`` handed to ``func``/``Dfun`` is a fresh array.
@@ -736,86 +736,6 @@ def test_residual_buffer_reused_by_func() -> None:
     fvec = ours[2]["fvec"].copy()
     buf[:] = -1.0
     np.testing.assert_array_equal(ours[2]["fvec"], fvec)
-
-
-# ---------------------------------------------------------------------------
-# NaN and inf residuals
-# ---------------------------------------------------------------------------
-
-
-def _guarded(func, limit: int):
-    """Wrap func; raise if it is called more than ``limit`` times (a hang)."""
-    calls = []
-
-    def guarded(x):
-        calls.append(1)
-        if len(calls) > limit:
-            raise RuntimeError(f"func called {len(calls)} times: no termination")
-        return func(x)
-
-    return guarded, calls
-
-
-BAD_VALUES = {
-    "nan_everywhere": lambda x: np.full(5, np.nan),
-    "nan_one": lambda x: np.array([np.nan, x[0] - 1, x[1], x[0] * x[1], 1.0]),
-    "nan_past_boundary": lambda x: np.array(
-        [np.sqrt(x[0] - 0.5), x[0] - 1, x[1], 0.1 * x[0] * x[1], 0.5]
-    ),
-    "inf_everywhere": lambda x: np.full(5, np.inf),
-    "inf_past_boundary": lambda x: np.array(
-        [1.0 / (x[0] - 1.0) if x[0] > 1.2 else np.inf, x[0] - 1, x[1], 0.0, 1.0]
-    ),
-}
-
-
-@pytest.mark.parametrize("case", BAD_VALUES, ids=str)
-@pytest.mark.parametrize("maxfev", [0, 50])
-def test_nan_and_inf_residuals_terminate(case, maxfev) -> None:
-    """Non-finite residuals end the fit within maxfev; no such point is kept."""
-    n = 2
-    budget = maxfev or 200 * (n + 1)
-    func, calls = _guarded(BAD_VALUES[case], budget + n + 1)
-    with np.errstate(all="ignore"):
-        x, cov_x, info, mesg, ier = minpack.leastsq(
-            func, [3.0, 1.0], full_output=True, maxfev=maxfev
-        )
-    assert info["nfev"] <= budget + n
-    assert len(calls) == info["nfev"]
-    assert 1 <= ier <= 8
-    with np.errstate(all="ignore"):
-        f_at_x = BAD_VALUES[case](x)
-    if case.endswith("everywhere"):
-        np.testing.assert_array_equal(x, [3.0, 1.0])  # no step can be accepted
-    else:
-        # The solver never accepts a point with a non-finite residual norm.
-        assert np.all(np.isfinite(x))
-        assert np.isfinite(np.linalg.norm(f_at_x)) or np.array_equal(x, [3.0, 1.0])
-
-
-@pytest.mark.parametrize("case", ["nan_past_boundary", "inf_past_boundary"])
-def test_nan_and_inf_past_boundary_like_scipy(case) -> None:
-    """NaN/inf beyond a boundary of the domain: the same fit as SciPy."""
-    with np.errstate(all="ignore"):
-        ours, ref = both(BAD_VALUES[case], [3.0, 1.0], full_output=True)
-    assert_same_fit(ours, ref, rtol=0)
-
-
-def test_nan_in_dfun_terminates() -> None:
-    """A NaN in the Jacobian ends the fit within maxfev."""
-    func, calls = _guarded(decay, 100 * 4 + 4)
-
-    def jac(x):
-        j = decay_jac(x)
-        j[0, 0] = np.nan
-        return j
-
-    with np.errstate(all="ignore"):
-        x, cov_x, info, mesg, ier = minpack.leastsq(
-            func, X0, Dfun=jac, full_output=True
-        )
-    assert info["nfev"] <= 400 + 3
-    assert len(calls) == info["nfev"]
 
 
 # ---------------------------------------------------------------------------

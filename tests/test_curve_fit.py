@@ -745,9 +745,10 @@ def test_model_residual_warnings_are_numpys():
     for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            try:  # NaN residuals: the fit fails, or ends without a covariance
+            try:  # NaN residuals at p0: a ValueError (minpack); SciPy's fit
+                # fails, or ends without a covariance
                 fit(f, T_EXP, y, p0=[2.0], check_finite=False, maxfev=20)
-            except RuntimeError:
+            except (RuntimeError, ValueError):
                 pass
         messages = {str(w.message) for w in caught if w.category is RuntimeWarning}
         assert "invalid value encountered in subtract" in messages, fit

@@ -66,6 +66,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minpack
+from minpack._nonfinite import NONFINITE_START, NonFiniteStartError
 
 settings.register_profile(
     "ci", max_examples=5000, deadline=None, database=None, derandomize=True,
@@ -201,6 +202,8 @@ class UserCallable:
         self.calls = 0
         self.kept: list = []
         self.raised: BaseException | None = None
+        self.nonfinite = False
+        """Whether it returned a NaN or inf (a clean model may overflow)."""
         self.__name__ = name
 
     def __call__(self, p: Any, *args: Any) -> Any:
@@ -211,12 +214,15 @@ class UserCallable:
             self.kept.append((p, p.copy()))
         with np.errstate(all="ignore"):
             value = self.core(p, *args)
-            if self.calls < self.start:
-                return value
-            if self.kind == "raise":
-                self.raised = Boom(f"{self.__name__} raised at call {self.calls}")
-                raise self.raised
-            return self.kinds[self.kind](np.asarray(value))
+            if self.calls >= self.start:
+                if self.kind == "raise":
+                    self.raised = Boom(f"{self.__name__} raised at call {self.calls}")
+                    raise self.raised
+                value = self.kinds[self.kind](np.asarray(value))
+        if (isinstance(value, np.ndarray) and value.dtype.kind == "f"
+                and not np.isfinite(value).all()):
+            self.nonfinite = True
+        return value
 
     def check_kept(self) -> None:
         for handed, copy in self.kept:
@@ -434,6 +440,7 @@ ALLOWED_WARNINGS = (
     "is too small",
     "The iteration is not making good progress",
     "Covariance of the parameters could not be estimated",
+    "The Jacobian at x is not finite",  # ier 11 (not in SciPy)
 )
 
 
@@ -574,6 +581,9 @@ def check_common(spec: Spec, ours: Outcome, callables: list, inputs: list,
         elif (from_user_code(exc) or same_error(ours, ref) or improper(spec, exc)
               or scipy_subtraction(spec, exc)):
             pass  # the user's own error, or SciPy's
+        elif isinstance(exc, NonFiniteStartError):
+            # documented: residuals not finite at x0 (and they were not)
+            assert not np.isfinite(exc.fvec).all(), (exc, exc.fvec)
         elif isinstance(exc, (TypeError, ValueError)):
             msg = str(exc)
             assert spec.names and any(name in msg for name in spec.names), (
@@ -595,6 +605,11 @@ def check_common(spec: Spec, ours: Outcome, callables: list, inputs: list,
 def check_against_scipy(spec: Spec, ours: Outcome, ref: Outcome) -> None:
     """Where SciPy defines the behaviour, minpack's is the same."""
     deliberate = any(m in STRICTER or m in LENIENT for m in spec.mutations)
+    # residuals not finite at x0: a ValueError (SciPy goes on, and ends with
+    # maxfev or a false ier 4)
+    deliberate |= ours.raised and isinstance(ours.exc, NonFiniteStartError)
+    # ier 11 (a Jacobian not finite: curve_fit's RuntimeError); SciPy goes on
+    deliberate |= ours.raised and "The Jacobian at x is not finite" in str(ours.exc)
     # MINPACK rejects an out-of-range argument before calling anything; SciPy
     # calls the callables first and may fail on them instead.
     deliberate |= (not ours.raised and returned_ier(ours) == 0
@@ -867,7 +882,7 @@ def calls_of(obj: Any) -> int:
 
 
 def solver_warned(out: Outcome) -> bool:
-    """Whether the solver issued its RuntimeWarning for ier 5-8 (not the
+    """Whether the solver issued its RuntimeWarning for ier 5-8, 11 (not the
     user's callable: numpy's overflow warnings in the model are its own)."""
     return any(issubclass(w.category, RuntimeWarning) and not from_user_callable(w)
                and any(s in str(w.message) for s in ALLOWED_WARNINGS)
@@ -923,15 +938,24 @@ def check_leastsq_result(spec: Spec, out: Outcome, call: dict, callables: list,
         if ier in SUCCESS:
             assert np.isfinite(x).all(), (x, ier)
         warned = solver_warned(out)
-        assert warned == (ier in (5, 6, 7, 8)), (ier, out.warnings)
+        assert warned == (ier in (5, 6, 7, 8, 11)), (ier, out.warnings)
     assert x.dtype == np.float64 and x.ndim == 1
 
 
+def met_nonfinite(*callables: Any) -> bool:
+    """Whether any of the callables returned a NaN or inf."""
+    return any(getattr(c, "nonfinite", False) for c in callables)
+
+
 def agree_or_equivalent(x: np.ndarray, rx: np.ndarray, ier: int, rier: int,
-                        residual: Any) -> str:
+                        residual: Any, nonfinite: bool = False) -> str:
     """'same' when minpack's x and ier are SciPy's (to 1e-9), else
     'equivalent' when both end at the same residual norm, else (tolerated,
-    see KNOWN_ISSUES["rank-deficient-steps"]) 'different where J loses rank'.
+    see KNOWN_ISSUES["rank-deficient-steps"]) 'different where J loses rank',
+    else, when a callable returned NaN or inf on the way (`nonfinite`),
+    'better' if minpack ends at a smaller residual norm: minpack takes such
+    a point for a failed step, SciPy's hybrd spreads it into its Broyden
+    update (and stalls) and its lmdif shrinks the step bound less.
 
     Most clean cases give the same iterates to the last bit. Where J loses
     rank (this model's J[:, 0] vanishes at p = 0), rounding decides the LM
@@ -945,6 +969,11 @@ def agree_or_equivalent(x: np.ndarray, rx: np.ndarray, ier: int, rier: int,
             return "equivalent"
         if rank_deficient(residual, x) or rank_deficient(residual, rx):
             return "different where J loses rank (KNOWN_ISSUES)"
+    if nonfinite and np.isfinite(x).all():
+        f = norm_of(residual, x)
+        rf = norm_of(residual, rx) if np.isfinite(rx).all() else np.inf
+        if not f >= rf:  # (a NaN rf counts as worse)
+            return "better, NaN or inf on the way,"
     raise AssertionError(f"minpack x={x}, ier={ier}; SciPy x={rx}, ier={rier}")
 
 
@@ -972,7 +1001,7 @@ def rank_deficient(residual: Any, x: Any) -> bool:
 
 
 def compare_leastsq(spec: Spec, ours: Outcome, ref: Outcome, call: dict,
-                    norm: Any) -> str | None:
+                    norm: Any, nonfinite: bool = False) -> str | None:
     check_against_scipy(spec, ours, ref)
     if ours.raised or ref.raised or not spec.clean:
         return None
@@ -981,7 +1010,7 @@ def compare_leastsq(spec: Spec, ours: Outcome, ref: Outcome, call: dict,
         rx, _, rinfo, rmesg, rier = ref.value
     else:
         (x, ier), (rx, rier) = ours.value, ref.value
-    verdict = agree_or_equivalent(x, rx, ier, rier, norm)
+    verdict = agree_or_equivalent(x, rx, ier, rier, norm, nonfinite)
     if verdict == "same" and call.get("full_output"):
         if not isinstance(call.get("maxfev"), bool):  # SciPy: "maxfev = True."
             assert mesg == rmesg
@@ -1014,7 +1043,8 @@ def one_leastsq_case(case: tuple, tally: Counter) -> None:
     check_common(spec, ours, callables, inputs, snap, ref)
     check_leastsq_result(spec, ours, kwargs, callables, x0)
     norm = residual_norm(call, behaviour, t)
-    verdict = compare_leastsq(spec, ours, ref, kwargs, norm)
+    verdict = compare_leastsq(spec, ours, ref, kwargs, norm,
+                              met_nonfinite(*callables, *ref_callables))
     tally[outcome_label(ours)] += 1
     if verdict:
         tally[f"clean, {verdict} as SciPy"] += 1
@@ -1109,7 +1139,7 @@ def check_fsolve_result(out: Outcome, call: dict, callables: list, x0: Any) -> N
 
 
 def compare_fsolve(spec: Spec, ours: Outcome, ref: Outcome, call: dict,
-                   norm: Any) -> str | None:
+                   norm: Any, nonfinite: bool = False) -> str | None:
     check_against_scipy(spec, ours, ref)
     if ours.raised or ref.raised or not spec.clean:
         return None
@@ -1119,7 +1149,7 @@ def compare_fsolve(spec: Spec, ours: Outcome, ref: Outcome, call: dict,
     else:
         x, rx = ours.value, ref.value
         ier = rier = 1
-    verdict = agree_or_equivalent(x, rx, ier, rier, norm)
+    verdict = agree_or_equivalent(x, rx, ier, rier, norm, nonfinite)
     if verdict == "same" and call.get("full_output"):
         if not isinstance(call.get("maxfev"), bool):
             assert mesg == rmesg
@@ -1138,7 +1168,8 @@ def one_fsolve_case(case: tuple, tally: Counter) -> None:
     ref = run(so.fsolve, ref_callables[0], ref_x0, **ref_kwargs)
     check_common(spec, ours, callables, inputs, snap, ref)
     check_fsolve_result(ours, kwargs, callables, x0)
-    verdict = compare_fsolve(spec, ours, ref, kwargs, residual_norm(call, behaviour, t))
+    verdict = compare_fsolve(spec, ours, ref, kwargs, residual_norm(call, behaviour, t),
+                             met_nonfinite(*callables, *ref_callables))
     tally[outcome_label(ours)] += 1
     if verdict:
         tally[f"clean, {verdict} as SciPy"] += 1
@@ -1356,7 +1387,7 @@ def check_curve_fit_result(out: Outcome, call: dict, callables: list) -> None:
 
 
 def compare_curve_fit(spec: Spec, ours: Outcome, ref: Outcome, call: dict,
-                      norm: Any) -> str | None:
+                      norm: Any, nonfinite: bool = False) -> str | None:
     if (call.get("method") in ("trf", "dogbox") or spec.has("bounds", "finite")) \
             and ours.raised and not ref.raised:
         return None  # not implemented here, by design (a ValueError says so)
@@ -1381,7 +1412,7 @@ def compare_curve_fit(spec: Spec, ours: Outcome, ref: Outcome, call: dict,
     ier = rier = 1
     if call.get("full_output"):
         ier, rier = ours.value[4], ref.value[4]
-    verdict = agree_or_equivalent(popt, rpopt, ier, rier, norm)
+    verdict = agree_or_equivalent(popt, rpopt, ier, rier, norm, nonfinite)
     exact = norm_of(norm, rpopt) <= 1e-8 and not call.get("absolute_sigma")
     if verdict == "same" and not exact:
         # (with exact data pcov is the rounding noise of the residuals,
@@ -1424,7 +1455,8 @@ def one_curve_fit_case(case: tuple, tally: Counter) -> None:
     ref = run(so.curve_fit, ref_callables[0], **ref_kwargs)
     check_common(spec, ours, callables, inputs, snap, ref)
     check_curve_fit_result(ours, kwargs, callables)
-    verdict = compare_curve_fit(spec, ours, ref, kwargs, curve_norm(call, behaviour))
+    verdict = compare_curve_fit(spec, ours, ref, kwargs, curve_norm(call, behaviour),
+                                met_nonfinite(*callables, *ref_callables))
     tally[outcome_label(ours)] += 1
     if verdict:
         tally[f"clean, {verdict} as SciPy"] += 1
@@ -1633,6 +1665,12 @@ def one_batch_case(case: tuple, tally: Counter) -> None:
                    if key in kwargs}
         single = run(minpack.leastsq, f, np.asarray(x0, dtype=float)[k], args=kargs,
                      Dfun=D, full_output=True, **options)
+        if single.raised and isinstance(single.exc, NonFiniteStartError):
+            # leastsq raises for residuals not finite at x0; the batch gives
+            # that row ier 10 after the one evaluation
+            assert (res.ier[k], res.nfev[k]) == (NONFINITE_START, 1)
+            np.testing.assert_array_equal(res.x[k], np.asarray(x0, dtype=float)[k])
+            continue
         assert not single.raised, single.exc
         x, cov_x, info, mesg, ier = single.value
         if stopped and res.ier[k] == 9:
@@ -1922,6 +1960,10 @@ def compare_batch_with_single(call: dict, setup: dict, res: Any) -> None:
         x0 = np.asarray(call["x0"], dtype=float).reshape(setup["K"], -1)[k]
         single = run(minpack.leastsq, func, x0, args=(rows[k],), m=call["m"],
                      Dfun=jac if setup["jac"] else None, full_output=True, **options)
+        if single.raised and isinstance(single.exc, NonFiniteStartError):
+            # residuals not finite at x0: leastsq raises, the batch row is ier 10
+            assert (res.ier[k], res.nfev[k]) == (NONFINITE_START, 1)
+            continue
         if single.raised:
             # leastsq refuses a non-finite start; the batch runs that row
             # (its ier is then checked not to claim success)

@@ -14,7 +14,7 @@
  *   - every routine is reentrant: a callback may call a solver again, and
  *     threads may run solvers at the same time.
  *
- * info (the return value of the solvers), as MINPACK-1:
+ * info (the return value of the solvers), as MINPACK-1 (0 to 8) and two more:
  *   0  improper input parameters
  *   1  both actual and predicted relative reductions in the sum of squares are
  *      at most ftol
@@ -27,12 +27,29 @@
  *   7  xtol is too small: no further improvement in x is possible
  *   8  gtol is too small: fvec is orthogonal to the columns of the Jacobian to
  *      machine precision
+ *  10  the residuals at the starting point are not all finite (NaN or inf):
+ *      the solver stopped after that one evaluation (x and fvec: x0, f(x0))
+ *  11  the Jacobian at x is not all finite (a user Jacobian or row with NaN
+ *      or inf, or a difference quotient from a point where the residuals are
+ *      not finite): the solver stopped at x, the last iterate
  *  <0  a callback returned a non-zero status
  * The driver-1 forms (minpack_lmdif1, minpack_lmder1, minpack_lmstr1) report 8
  * as 4, as MINPACK-1's lmdif1/lmder1/lmstr1.
+ *
+ * 10 and 11 are not in MINPACK-1, which has no test for NaN or inf. A trial
+ * point whose residuals are not finite is a failed step here (the step bound
+ * shrinks, x and fvec keep the last iterate), so a model undefined in part
+ * of the space is fitted where it is defined. While every value stays
+ * finite, the solvers take MINPACK-1's steps exactly. The hybrid solvers
+ * (minpack_hybrd, minpack_hybrj and their driver-1 forms) use 10 and 11 in
+ * the same sense.
  */
 #ifndef MINPACK_H
 #define MINPACK_H
+
+/* info values 10 and 11 (see above). */
+#define MINPACK_INFO_NONFINITE_START 10
+#define MINPACK_INFO_NONFINITE_JACOBIAN 11
 
 #ifdef __cplusplus
 extern "C" {
@@ -98,6 +115,7 @@ int minpack_lmstr1(minpack_func func, minpack_fjrow fjrow, int m, int n, double 
  * On return fjac (n by n, ldfjac >= n) holds Q, r[lr] (lr >= n(n+1)/2) the
  * upper triangle of R by rows, qtf = Q^T fvec. info: 0 improper input, 1
  * converged (xtol), 2 maxfev reached, 3 xtol too small, 4 and 5 no progress,
+ * 10 functions not finite at x0, 11 Jacobian not finite (see the top),
  * negative: a callback's non-zero status, made negative. */
 int minpack_hybrd(minpack_func func, int n, double *x, double *fvec, double xtol,
                   int maxfev, int ml, int mu, double epsfcn, double *diag, int mode,

@@ -20,6 +20,7 @@ from . import _minpack
 from ._callbacks import Iteration, as_diag, as_maxfev, as_real
 from ._compiled import as_compiled
 from ._leastsq import STOPPED, leastsq
+from ._nonfinite import NONFINITE_START, NonFiniteStartError
 
 __all__ = ["BatchResult", "leastsq_batch"]
 
@@ -37,8 +38,11 @@ class BatchResult:
         The solutions (or last iterates).
     ier : ndarray of int32, shape (K,)
         ``leastsq``'s `ier` for each problem: 1-4 success, 5-8 failure,
-        0 improper input, 9 stopped by the callback, negative: the compiled
-        function returned a non-zero status (``-|status|``).
+        0 improper input, 9 stopped by the callback, 10 residuals not finite
+        at the problem's x0 (where `leastsq` raises a ValueError: its row of
+        `x` is x0, `nfev` 1), 11 the Jacobian is not finite at the row's
+        `x`, negative: the compiled function returned a non-zero status
+        (``-|status|``).
     nfev : ndarray of int32, shape (K,)
         Residual evaluations per problem.
     njev : ndarray of int32, shape (K,)
@@ -188,8 +192,10 @@ def leastsq_batch(
 
     Notes
     -----
-    One bad problem never spoils the others: NaN data, a failure to converge
-    or a compiled function returning non-zero only set that problem's `ier`.
+    One bad problem never spoils the others: NaN data (residuals that are
+    not finite at its x0: `ier` 10), a Jacobian that is not finite (11), a
+    failure to converge or a compiled function returning non-zero only set
+    that problem's `ier`.
 
     Examples
     --------
@@ -297,9 +303,13 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
     for k in range(K):
         kargs = () if data is None else (data[k, ...] if compiled else data[k],)
         kcallback = None if callback is None else _with_index(callback, k)
-        xk, cov_k, info, _, ier[k] = leastsq(
-            func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
-            callback=kcallback, **options)
+        try:
+            xk, cov_k, info, _, ier[k] = leastsq(
+                func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
+                callback=kcallback, **options)
+        except NonFiniteStartError as exc:  # this problem's ier, as compiled
+            ier[k] = NONFINITE_START
+            xk, cov_k, info = x[k], None, {"fvec": exc.fvec, "nfev": 1}
         x[k] = xk
         nfev[k] = info["nfev"]
         njev[k] = info.get("njev", 0)

@@ -315,7 +315,9 @@ def curve_fit(
         ``'dogbox'`` or finite `bounds` (not implemented here), for an
         unknown `method` or `nan_policy`, and for ``args`` in `kwargs`.
         Also when ``p0`` is None and the number of parameters cannot be
-        determined from `f`.
+        determined from `f`, and when the (weighted) residuals are not
+        finite at ``p0`` (NaN or inf where the model is undefined): the
+        message says which, after one call of `f`.
     TypeError
         If there are more parameters than data points, or `jac` is a string.
     RuntimeError

@@ -26,6 +26,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The solver's info when the residuals at x0 are not finite (minpack_kinds'
+ * info_nonfinite_start): fvec is then returned even when `full` is false. */
+#define INFO_NONFINITE_START 10
+
 /* In _glue.f90: minpack_c_lm with C calling conventions. */
 extern void minpack_glue_lm_compiled(intptr_t faddr, intptr_t jaddr, intptr_t uaddr,
                                      int m, int n, double *x, double *fvec,
@@ -227,7 +231,8 @@ static PyObject *result(PyArrayObject *x, PyArrayObject *fvec, PyArrayObject *di
  * jaddr 0 means lmdif, else lmder; maxfev <= 0 means MINPACK's default for
  * the driver; diag None means mode 1. When `full` is false, fvec, diag, fjac,
  * ipvt and qtf are None: the solver's work space for them is one block of
- * memory, freed before returning. */
+ * memory, freed before returning (fvec, the residuals at x0, is kept when
+ * info is INFO_NONFINITE_START). */
 PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     intptr_t faddr, jaddr, uaddr;
@@ -299,6 +304,14 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
                                  wfvec, ftol, xtol, gtol, maxfev, epsfcn, wdiag, mode,
                                  factor, wfjac, wipvt, wqtf, &info, &nfev, &njev);
         Py_END_ALLOW_THREADS
+    }
+    if (!full && info == INFO_NONFINITE_START) { /* leastsq says which residuals */
+        fvec = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_DOUBLE);
+        if (fvec == NULL) {
+            PyMem_RawFree(work);
+            goto fail;
+        }
+        memcpy(PyArray_DATA(fvec), work, (size_t)m * sizeof(double));
     }
     PyMem_RawFree(work);
     return result(x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev);

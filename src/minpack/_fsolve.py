@@ -28,6 +28,13 @@ from ._callbacks import (
     shape_mismatch,
 )
 from ._compiled import as_compiled, user_data_address
+from ._nonfinite import (
+    NONFINITE_JACOBIAN,
+    NONFINITE_START,
+    check_start,
+    jacobian_message,
+    nonfinite_start,
+)
 
 __all__ = ["fsolve"]
 
@@ -59,6 +66,8 @@ def _messages(xtol: float, maxfev: int) -> dict:
         5: "The iteration is not making good progress, "
            "as measured by the \n improvement from the last "
            "ten iterations.",
+        # not SciPy's; NONFINITE_START raises a ValueError
+        NONFINITE_JACOBIAN: jacobian_message("the solver", "fprime"),
     }
 
 
@@ -152,7 +161,9 @@ def fsolve(
 
     ier : int
         An integer flag.  Set to 1 if a solution was found, otherwise refer
-        to `mesg` for more information.
+        to `mesg` for more information. Beyond SciPy's values: 11, the
+        Jacobian is not finite at `x` (see Notes); negative, a compiled func
+        or fprime returned the non-zero status ``-ier``.
     mesg : str
         If no solution is found, `mesg` details the cause of failure.
 
@@ -161,6 +172,9 @@ def fsolve(
     TypeError
         For improper input (status 0) without `full_output`, and when `func`
         or `fprime` returns an array of the wrong shape (SciPy's messages).
+    ValueError
+        When `func` returns values that are not finite (NaN or inf) at `x0`:
+        the message says which. `func` has then been called once.
     Exception
         Any exception raised by `func` or `fprime` stops the solver and is
         re-raised unchanged.
@@ -168,7 +182,7 @@ def fsolve(
     Warns
     -----
     RuntimeWarning
-        When the status is 2-5 and `full_output` is false.
+        When the status is 2-5 or 11 and `full_output` is false.
 
     See Also
     --------
@@ -186,6 +200,17 @@ def fsolve(
     calls `fprime` once more, to check its shape). Here the one evaluation
     at `x0` is handed to MINPACK as its first. The `x` handed to `func` and
     `fprime` is a fresh array the caller may keep.
+
+    Values of `func` that are not finite (NaN or inf) are never taken for a
+    result. At `x0` they raise a `ValueError` at once (SciPy iterates until
+    it reports no progress). At a trial point they make the step fail, as a
+    step that increases ``|func(x)|`` does: the step bound shrinks and the
+    solver goes on from the last point, so equations undefined in part of the
+    space (the logarithm or square root of an unknown that a long step makes
+    negative) are still solved where they are defined. A Jacobian that is
+    not finite (from `fprime`, or a difference step that reached such a
+    point) stops the solver at the current `x` with status 11. While every
+    value stays finite, iterates, ``nfev`` and the status are SciPy's.
 
     Examples
     --------
@@ -236,6 +261,8 @@ def fsolve(
                                      np.shape(np.atleast_1d(out)))
             raise ValueError(f"func must return {n} value, one per unknown; "
                              f"it returned {f0.size}")
+        if not have_f0:  # MINPACK will not see f0: check it here
+            check_start(f0, what="values")
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
         context = residual_context(func, args, n, errors)  # alive during the call
@@ -262,6 +289,8 @@ def fsolve(
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:
         raise errors[0]
+    if status == NONFINITE_START:
+        raise nonfinite_start(fvec, what="values")
     info: dict = {"nfev": nfev, "njev": njev} if use_jac else {"nfev": nfev}
 
     if status == 1 and not full_output:
@@ -278,7 +307,7 @@ def fsolve(
         info["qtf"] = qtf
         info["fvec"] = fvec
         return x, info, status, msg
-    if status in (2, 3, 4, 5):
+    if status in (2, 3, 4, 5, NONFINITE_JACOBIAN):
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
     elif status < 0:
         raise RuntimeError(msg)

@@ -30,6 +30,13 @@ from ._callbacks import (
     vectorized_residuals,
 )
 from ._compiled import PLAIN, Compiled, as_compiled, user_data_address
+from ._nonfinite import (
+    NONFINITE_JACOBIAN,
+    NONFINITE_START,
+    check_start,
+    jacobian_message,
+    nonfinite_start,
+)
 
 __all__ = ["leastsq"]
 
@@ -61,6 +68,8 @@ _MESSAGES = {
        "the approximate\n  solution is possible.",
     8: "gtol={gtol:f} is too small, func(x) is orthogonal to the "
        "columns of\n  the Jacobian to machine precision.",
+    # not SciPy's (it has no such test); NONFINITE_START raises a ValueError
+    NONFINITE_JACOBIAN: jacobian_message("the fit", "Dfun"),
 }
 
 
@@ -108,8 +117,9 @@ def leastsq(
     ----------
     func : callable
         Should take at least one (possibly length ``N`` vector) argument and
-        return ``M`` floating point numbers. It must not return NaNs or
-        fitting might fail. ``M`` must be greater than or equal to ``N``.
+        return ``M`` floating point numbers. ``M`` must be greater than or
+        equal to ``N``. Where it returns NaN or inf the model counts as
+        undefined: see Notes.
     x0 : ndarray
         The starting estimate for the minimization.
     args : tuple, optional
@@ -179,7 +189,10 @@ def leastsq(
     ier : int
         An integer flag. If it is equal to 1, 2, 3 or 4, the solution was
         found. Otherwise, the solution was not found. In either case, the
-        optional output variable 'mesg' gives more information.
+        optional output variable 'mesg' gives more information. Beyond
+        SciPy's values: 9, stopped by `callback`; 11, the Jacobian is not
+        finite at `x` (see Notes); negative, a compiled func or Dfun returned
+        the non-zero status ``-ier``.
 
     Raises
     ------
@@ -188,7 +201,9 @@ def leastsq(
         for a `Dfun` result of the wrong shape, with SciPy's messages; also
         when `x0` or a returned residual is not real-valued.
     ValueError
-        When `func` returns a residual vector of the wrong shape.
+        When `func` returns a residual vector of the wrong shape, or
+        residuals that are not finite (NaN or inf) at `x0`: the message says
+        which. `func` has then been called once.
     Exception
         Any exception raised by `func` or `Dfun` stops the fit and is
         re-raised unchanged.
@@ -196,7 +211,7 @@ def leastsq(
     Warns
     -----
     RuntimeWarning
-        When ``ier`` is 5-8 and `full_output` is false.
+        When ``ier`` is 5-8 or 11 and `full_output` is false.
 
     See Also
     --------
@@ -214,6 +229,16 @@ def leastsq(
       may keep; SciPy hands a view of solver memory that changes later.
     * `cov_x` is computed in Fortran from R and `ipvt`, as SciPy does with
       LAPACK, so SciPy is not needed.
+    * Residuals that are not finite (NaN or inf) are never taken for a
+      result. At `x0` they raise a `ValueError` at once (SciPy runs to
+      `maxfev` or returns a false ``ier`` 4). At a trial point they make the
+      step fail, as a step that increases the sum of squares does: the step
+      bound shrinks and the fit goes on, so a model undefined in part of the
+      space (the square root or logarithm of a parameter that a long step
+      makes negative) still converges where it is defined. A Jacobian that
+      is not finite (from `Dfun`, or a difference step that reached such a
+      point) stops the fit at the current `x` with ``ier`` 11. While every
+      value stays finite, iterates, ``nfev`` and ``ier`` are SciPy's.
 
     Examples
     --------
@@ -274,6 +299,8 @@ def leastsq(
         else:
             f0 = residual_array(func(xf, *args), None, "func")
         m = _check_m(m, f0.shape[0], n)
+        if not have_f0:  # MINPACK will not see f0: check it here
+            check_start(f0)
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
         # alive during the call: the C trampoline reads it
@@ -345,6 +372,8 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
     x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
+    if info == NONFINITE_START:
+        raise nonfinite_start(fvec)
     if maxfev == 0:
         maxfev = (100 if use_jac else 200) * (x.size + 1)
     if info < 0 and stopped:
@@ -365,7 +394,7 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
         infodict["ipvt"] = ipvt - 1
         infodict["qtf"] = qtf
         return (x, cov_x, infodict, mesg, info)
-    if info in (5, 6, 7, 8):
+    if info in (5, 6, 7, 8, NONFINITE_JACOBIAN):
         warnings.warn(mesg, RuntimeWarning, stacklevel=3)  # leastsq -> _finish
     elif info == 0:
         raise TypeError(mesg)

@@ -60,7 +60,8 @@ def lm_compiled(
     """lmdif (jaddr 0) or lmder with compiled callbacks; releases the GIL.
 
     Written in C (_fastpath.c). fvec, diag, fjac, ipvt and qtf are None
-    unless `full` is true. NotImplemented when an argument is not of the
+    unless `full` is true (fvec, the residuals at x0, is also returned when
+    info is 10: not finite there). NotImplemented when an argument is not of the
     plain kind it handles; minpack.leastsq then takes the general route.
     """
 

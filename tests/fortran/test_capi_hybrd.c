@@ -4,7 +4,9 @@
  * reached through user_data, from (1, 1): minpack_hybrd, minpack_hybrj,
  * minpack_hybrd1 and minpack_hybrj1 must converge (info 1) to the same root
  * with tiny residuals, hybrj with fewer function evaluations than hybrd; a
- * residual function that returns 7 must stop the solver with info -7.
+ * residual function that returns 7 must stop the solver with info -7; a NaN
+ * at the start must stop it with info 10 (MINPACK_INFO_NONFINITE_START)
+ * after that one call.
  * Exits non-zero on failure. It is passed (and ignores) the MGH table path
  * when run by fpm test, like the other test programs. */
 #include <math.h>
@@ -94,6 +96,12 @@ int main(void)
     info = minpack_hybrd(func, N, x, fvec, -1.0, 200 * (N + 1), N - 1, N - 1, 0.0, diag,
                          1, 100.0, &nfev, fjac, N, r, LR, qtf, &d);
     check(info == 0, "a negative xtol is improper input (info 0)");
+
+    x[0] = 1.0; x[1] = 1.0; d.calls = 0; d.a = NAN;
+    info = minpack_hybrd1(func, N, x, fvec, 1.49012e-8, &nfev, &d);
+    check(info == MINPACK_INFO_NONFINITE_START && info == 10 && nfev == 1 && d.calls == 1
+              && x[0] == 1.0 && x[1] == 1.0 && isnan(fvec[0]),
+          "a NaN at x0 stops hybrd1 with info 10 after one call");
 
     printf("%s\n", failures ? "test_capi_hybrd: FAILED" : "test_capi_hybrd: all passed");
     return failures ? 1 : 0;

@@ -10,7 +10,10 @@ module edge_callbacks
 
     public :: edge_case, lm_residual, lm_residual_jacobian, lm_residual_row, &
         square_system, system_jacobian, banded_system
-    public :: normal, nan_values, inf_values, stop_status, exact_start, rank_deficient
+    public :: log_residual, log_residual_jacobian, log_residual_row, log_system, &
+        log_system_jacobian
+    public :: normal, nan_values, inf_values, stop_status, exact_start, rank_deficient, &
+        nan_jacobian
 
     integer, parameter :: normal = 0
         !! the residuals of the model
@@ -24,6 +27,8 @@ module edge_callbacks
         !! data equal to the model at the start: zero residuals at once
     integer, parameter :: rank_deficient = 5
         !! the model ignores x(2): a Jacobian of rank 1
+    integer, parameter :: nan_jacobian = 6
+        !! a NaN in every Jacobian the callback computes (its first row)
 
     !> What a callback should do, and how often it was called.
     type :: edge_case
@@ -33,6 +38,8 @@ module edge_callbacks
             !! the call from which the misbehaviour starts
         integer :: calls = 0
             !! residual evaluations (any iflag > 0)
+        integer :: nonfinite = 0
+            !! those of the log models that were undefined (NaN)
         real(dp) :: scale = 2.0_dp
             !! amplitude of the data
     end type edge_case
@@ -163,6 +170,7 @@ contains
             call misbehave(c, m, fvec, iflag)
         case (2)
             call jacobian(c, m, n, x, fjac, ldfjac)
+            if (c%kind == nan_jacobian) fjac(1, 1) = ieee_value(1.0_dp, ieee_quiet_nan)
         end select
     end subroutine lm_residual_jacobian
 
@@ -193,6 +201,8 @@ contains
         else if (iflag >= 2) then
             call jacobian(c, m, n, x, full, m)
             fjrow = full(iflag - 1, :)
+            if (c%kind == nan_jacobian .and. iflag == 2) &
+                fjrow(1) = ieee_value(1.0_dp, ieee_quiet_nan)
         end if
     end subroutine lm_residual_row
 
@@ -273,6 +283,7 @@ contains
             do i = 3, n
                 fjac(i, i) = 2 * x(i)
             end do
+            if (c%kind == nan_jacobian) fjac(1, 1) = ieee_value(1.0_dp, ieee_quiet_nan)
         end select
     end subroutine system_jacobian
 
@@ -300,6 +311,179 @@ contains
         call misbehave(c, n, fvec, iflag)
     end subroutine banded_system
 
+    !> A model undefined for x(1) <= 0: fvec(i) = log(x(1)) t_i + x(2) - y_i
+    !> with t_i = (i - 1) / 4, y_i = log(2) t_i + 0.5 (so x = (2, 0.5) fits
+    !> exactly). Where undefined, fvec is NaN (made, not computed: no
+    !> floating-point flag is raised here, so a trapped run shows that the
+    !> solver never computes with it). From x = (10, 0) the first
+    !> Gauss-Newton step makes x(1) negative.
+    subroutine log_model(c, m, x, fvec)
+        type(edge_case), intent(inout) :: c
+        integer, intent(in) :: m
+        real(dp), intent(in) :: x(2)
+        real(dp), intent(out) :: fvec(m)
+
+        integer :: i
+        real(dp) :: t
+
+        c%calls = c%calls + 1
+        if (.not. x(1) > 0) then
+            c%nonfinite = c%nonfinite + 1
+            fvec = ieee_value(1.0_dp, ieee_quiet_nan)
+            return
+        end if
+        do i = 1, m
+            t = (i - 1) / 4.0_dp
+            fvec(i) = log(x(1)) * t + x(2) - (log(2.0_dp) * t + 0.5_dp)
+        end do
+    end subroutine log_model
+
+    !> lmdif callback of the log model (n = 2).
+    subroutine log_residual(m, n, x, fvec, iflag, udata)
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables (2)
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(m)
+            !! residuals
+        integer, intent(inout) :: iflag
+            !! 0: report only; otherwise compute fvec
+        type(c_ptr), intent(in), value :: udata
+            !! points to an `edge_case`
+
+        type(edge_case), pointer :: c
+
+        call c_f_pointer(udata, c)
+        if (iflag /= 0) call log_model(c, m, x, fvec)
+    end subroutine log_residual
+
+    !> lmder callback of the log model.
+    subroutine log_residual_jacobian(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables (2)
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(m)
+            !! residuals (iflag = 1)
+        real(dp), intent(inout) :: fjac(ldfjac, n)
+            !! Jacobian (iflag = 2)
+        integer, intent(inout) :: iflag
+            !! what to compute
+        type(c_ptr), intent(in), value :: udata
+            !! points to an `edge_case`
+
+        type(edge_case), pointer :: c
+        integer :: i
+
+        call c_f_pointer(udata, c)
+        select case (iflag)
+        case (1)
+            call log_model(c, m, x, fvec)
+        case (2)
+            do i = 1, m
+                fjac(i, 1) = ((i - 1) / 4.0_dp) / x(1)
+                fjac(i, 2) = 1
+            end do
+        end select
+    end subroutine log_residual_jacobian
+
+    !> lmstr callback of the log model.
+    subroutine log_residual_row(m, n, x, fvec, fjrow, iflag, udata)
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables (2)
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(m)
+            !! residuals (iflag = 1)
+        real(dp), intent(inout) :: fjrow(n)
+            !! row iflag - 1 of the Jacobian (iflag >= 2)
+        integer, intent(inout) :: iflag
+            !! what to compute
+        type(c_ptr), intent(in), value :: udata
+            !! points to an `edge_case`
+
+        type(edge_case), pointer :: c
+
+        call c_f_pointer(udata, c)
+        if (iflag == 1) then
+            call log_model(c, m, x, fvec)
+        else if (iflag >= 2) then
+            fjrow = [((iflag - 2) / 4.0_dp) / x(1), 1.0_dp]
+        end if
+    end subroutine log_residual_row
+
+    !> The system log(x(1)) = 1, x(2) = x(1) / 3, undefined for x(1) <= 0
+    !> (NaN, made as in log_model). From (30, 1) the Newton step makes x(1)
+    !> negative.
+    subroutine log_equations(c, x, fvec)
+        type(edge_case), intent(inout) :: c
+        real(dp), intent(in) :: x(2)
+        real(dp), intent(out) :: fvec(2)
+
+        c%calls = c%calls + 1
+        if (.not. x(1) > 0) then
+            c%nonfinite = c%nonfinite + 1
+            fvec = ieee_value(1.0_dp, ieee_quiet_nan)
+            return
+        end if
+        fvec = [log(x(1)) - 1, x(2) - x(1) / 3]
+    end subroutine log_equations
+
+    !> hybrd callback of the log system (n = 2).
+    subroutine log_system(n, x, fvec, iflag, udata)
+        integer, intent(in) :: n
+            !! number of equations and unknowns (2)
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(n)
+            !! the functions
+        integer, intent(inout) :: iflag
+            !! 0: report only; otherwise compute fvec
+        type(c_ptr), intent(in), value :: udata
+            !! points to an `edge_case`
+
+        type(edge_case), pointer :: c
+
+        call c_f_pointer(udata, c)
+        if (iflag /= 0) call log_equations(c, x, fvec)
+    end subroutine log_system
+
+    !> hybrj callback of the log system.
+    subroutine log_system_jacobian(n, x, fvec, fjac, ldfjac, iflag, udata)
+        integer, intent(in) :: n
+            !! number of equations and unknowns (2)
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(n)
+            !! the functions (iflag = 1)
+        real(dp), intent(inout) :: fjac(ldfjac, n)
+            !! the Jacobian (iflag = 2)
+        integer, intent(inout) :: iflag
+            !! what to compute
+        type(c_ptr), intent(in), value :: udata
+            !! points to an `edge_case`
+
+        type(edge_case), pointer :: c
+
+        call c_f_pointer(udata, c)
+        select case (iflag)
+        case (1)
+            call log_equations(c, x, fvec)
+        case (2)
+            fjac(1:2, 1:2) = reshape([1 / x(1), -1 / 3.0_dp, 0.0_dp, 1.0_dp], [2, 2])
+        end select
+    end subroutine log_system_jacobian
+
 end module edge_callbacks
 
 
@@ -307,24 +491,25 @@ end module edge_callbacks
 !> (-fcheck=all) and floating-point traps (-ffpe-trap=invalid,zero,overflow):
 !> tiny and empty problems, improper inputs (MINPACK-1's info = 0), maxfev = 1,
 !> a callback that stops the solver at each of its first calls, zero residuals
-!> at the start, a rank-deficient Jacobian, a start far away, and NaN or
-!> infinite residuals. Each case checks info (and what the solver returns),
-!> so the program also runs as an ordinary test. Exits through `error stop 1`
-!> if any check fails.
+!> at the start, a rank-deficient Jacobian, a start far away, NaN or
+!> infinite residuals, and models undefined in part of the space (info 10
+!> at a start where the residuals are not finite, info 11 for a Jacobian
+!> that is not finite, convergence through undefined trial points). Each
+!> case checks info (and what the solver returns), so the program also runs
+!> as an ordinary test. Exits through `error stop 1` if any check fails.
 !>
-!> Floating-point exemptions: NaN and infinite residuals are the caller's
-!> values, not MINPACK's; MINPACK must stop on them within maxfev and never
-!> report success with a non-finite x (success at the last finite x is fine:
-!> when every trial point gives NaN the trust region shrinks to nothing), but
-!> computing with them raises the invalid and overflow flags by definition.
-!> Those cases alone run with halting disabled (`traps_off`).
-!> Everything else runs with the traps of the build.
+!> Floating-point exemptions: none. Every case runs with the traps of the
+!> build, the NaN and infinite residuals and Jacobians too: the callbacks
+!> make those values with ieee_value (which raises no flag), and the solvers
+!> test them (info 10, info 11, a failed step) without ever computing with
+!> them, so no trap fires. They never report success with a non-finite x
+!> (success at the last finite x is fine: when every trial point gives NaN
+!> the step bound shrinks to nothing).
 program test_edges
     use, intrinsic :: iso_c_binding, only: c_loc
-    use, intrinsic :: ieee_arithmetic, only: ieee_is_finite, ieee_usual, ieee_all, &
-        ieee_get_halting_mode, ieee_set_halting_mode, ieee_set_flag, &
-        ieee_support_halting
-    use minpack, only: dp, lmdif, lmder, lmstr, hybrd, hybrj, chkder, covar, enorm
+    use, intrinsic :: ieee_arithmetic, only: ieee_is_finite
+    use minpack, only: dp, lmdif, lmder, lmstr, hybrd, hybrj, chkder, covar, enorm, &
+        info_nonfinite_start, info_nonfinite_jacobian
     use edge_callbacks
     implicit none
 
@@ -422,7 +607,7 @@ contains
         real(dp) :: x(2), x1(1), diag(2), tol
         real(dp), allocatable :: x0(:), d0(:)
         integer :: s, info, nfev, at, ld
-        character(len=80) :: what
+        character(len=120) :: what
 
         tol = sqrt(epsilon(1.0_dp))
         do s = 1, 3
@@ -491,23 +676,91 @@ contains
                 '1e150: info ', info, ', x = ', x(1), ', ', x(2)
             call check(converged(info) .and. abs(x(1) / 1e150_dp - 1) < 1e-6_dp, trim(what))
 
-            ! NaN and infinite residuals (untrapped: the caller's values)
+            ! NaN and infinite residuals from call `at` on: the solver ends
+            ! within maxfev at a finite x
             do at = 1, 3, 2
                 c = edge_case(kind=nan_values, at=at)
                 x = [1.0_dp, 1.0_dp]
-                call untrapped_lm(s, c, x, info, nfev)
-                write (what, '(a, i0)') names(s)//': NaN residuals from call ', at
-                call check(.not. (converged(info) .and. .not. all(ieee_is_finite(x))) &
-                           .and. info /= 0 .and. c%calls <= 400 + 2, trim(what))
+                call lm_default(s, c, 5, 2, x, 400, info, nfev)
+                write (what, '(a, i0, a, i0)') names(s)//': NaN residuals from call ', at, &
+                    ': info ', info
+                call check(all(ieee_is_finite(x)) .and. info /= 0 .and. &
+                           c%calls <= 400 + 2, trim(what))
                 c = edge_case(kind=inf_values, at=at)
                 x = [1.0_dp, 1.0_dp]
-                call untrapped_lm(s, c, x, info, nfev)
-                write (what, '(a, i0)') names(s)//': infinite residuals from call ', at
-                call check(.not. (converged(info) .and. .not. all(ieee_is_finite(x))) .and. &
+                call lm_default(s, c, 5, 2, x, 400, info, nfev)
+                write (what, '(a, i0, a, i0)') names(s)//': infinite residuals from call ', &
+                    at, ': info ', info
+                call check(all(ieee_is_finite(x)) .and. info /= 0 .and. &
                            c%calls <= 400 + 2, trim(what))
             end do
+
+            ! not finite at the start: info 10 after that one evaluation, x
+            ! untouched
+            c = edge_case(kind=nan_values, at=1)
+            x = [1.0_dp, 1.0_dp]
+            call lm_default(s, c, 5, 2, x, 400, info, nfev)
+            call check(info == info_nonfinite_start .and. info == 10 .and. nfev == 1 .and. &
+                       c%calls == 1 .and. all(x == 1), names(s)//': NaN at x0 is info 10')
+            c = edge_case(kind=inf_values, at=1)
+            x = [1.0_dp, 1.0_dp]
+            call lm_default(s, c, 5, 2, x, 400, info, nfev)
+            call check(info == 10 .and. c%calls == 1 .and. all(x == 1), &
+                       names(s)//': inf at x0 is info 10')
+
+            ! a Jacobian that is not finite: info 11 at x0 (lmdif: its first
+            ! difference column, from the second evaluation; lmder, lmstr: a
+            ! NaN from the callback, in a row for lmstr)
+            if (s == 1) then
+                c = edge_case(kind=nan_values, at=2)
+            else
+                c = edge_case(kind=nan_jacobian)
+            end if
+            x = [1.0_dp, 1.0_dp]
+            call lm_default(s, c, 5, 2, x, 400, info, nfev)
+            write (what, '(a, i0, a, i0)') names(s)//': NaN Jacobian is info 11: info ', &
+                info, ', calls ', c%calls
+            call check(info == info_nonfinite_jacobian .and. info == 11 .and. &
+                       all(x == 1) .and. (c%calls == 3 .and. s == 1 .or. &
+                                          c%calls == 1 .and. s /= 1), trim(what))
+
+            ! a model undefined for x(1) <= 0, from a start whose first
+            ! Gauss-Newton step goes there: failed steps, then convergence
+            c = edge_case()
+            x = [10.0_dp, 0.0_dp]
+            call run_log_lm(s, c, x, info, nfev)
+            write (what, '(a, i0, a, i0, a, i0)') names(s)//': log model converges '// &
+                'through undefined trial points: info ', info, ', nfev ', nfev, &
+                ', undefined ', c%nonfinite
+            call check(converged(info) .and. c%nonfinite > 0 .and. nfev < 60 .and. &
+                       all(abs(x - [2.0_dp, 0.5_dp]) < 1e-7_dp), trim(what))
         end do
     end subroutine lm_cases
+
+    !> lmdif, lmder or lmstr (solver 1, 2, 3) on the log model (m = 8, n = 2).
+    subroutine run_log_lm(solver, c, x, info, nfev)
+        integer, intent(in) :: solver
+        type(edge_case), intent(inout), target :: c
+        real(dp), intent(inout) :: x(2)
+        integer, intent(out) :: info, nfev
+
+        integer, parameter :: m = 8
+        real(dp) :: fvec(m), fjac(m, 2), qtf(2), diag(2), tol
+        integer :: ipvt(2), njev
+
+        tol = sqrt(epsilon(1.0_dp))
+        select case (solver)
+        case (1)
+            call lmdif(log_residual, m, 2, x, fvec, tol, tol, 0.0_dp, 600, 0.0_dp, diag, 1, &
+                       100.0_dp, 0, info, nfev, fjac, m, ipvt, qtf, c_loc(c))
+        case (2)
+            call lmder(log_residual_jacobian, m, 2, x, fvec, fjac, m, tol, tol, 0.0_dp, 300, &
+                       diag, 1, 100.0_dp, 0, info, nfev, njev, ipvt, qtf, c_loc(c))
+        case (3)
+            call lmstr(log_residual_row, m, 2, x, fvec, fjac, m, tol, tol, 0.0_dp, 300, &
+                       diag, 1, 100.0_dp, 0, info, nfev, njev, ipvt, qtf, c_loc(c))
+        end select
+    end subroutine run_log_lm
 
     subroutine improper(s, m, n, ftol, xtol, gtol, maxfev, factor, mode, d, what)
         integer, intent(in) :: s, m, n, maxfev, mode
@@ -528,47 +781,6 @@ contains
         call check(info == 0 .and. c%calls == 0 .and. all(x == 1), &
                    names(s)//': '//what//' is improper')
     end subroutine improper
-
-    !> An LM run with the floating-point traps off (see the program header).
-    subroutine untrapped_lm(s, c, x, info, nfev)
-        integer, intent(in) :: s
-        type(edge_case), intent(inout), target :: c
-        real(dp), intent(inout) :: x(2)
-        integer, intent(out) :: info, nfev
-
-        logical :: halting(size(ieee_usual))
-
-        call traps_off(halting)
-        call lm_default(s, c, 5, 2, x, 400, info, nfev)
-        call traps_restore(halting)
-    end subroutine untrapped_lm
-
-    !> Disable halting on overflow, division by zero and invalid operations,
-    !> keeping the previous modes in `halting`.
-    subroutine traps_off(halting)
-        logical, intent(out) :: halting(size(ieee_usual))
-
-        integer :: i
-
-        call ieee_get_halting_mode(ieee_usual, halting)
-        do i = 1, size(ieee_usual)
-            if (ieee_support_halting(ieee_usual(i))) &
-                call ieee_set_halting_mode(ieee_usual(i), .false.)
-        end do
-    end subroutine traps_off
-
-    !> Clear the flags the untrapped computation raised and restore the modes.
-    subroutine traps_restore(halting)
-        logical, intent(in) :: halting(size(ieee_usual))
-
-        integer :: i
-
-        call ieee_set_flag(ieee_all, .false.)
-        do i = 1, size(ieee_usual)
-            if (ieee_support_halting(ieee_usual(i))) &
-                call ieee_set_halting_mode(ieee_usual(i), halting(i))
-        end do
-    end subroutine traps_restore
 
     !> hybrd (solver 1, dense), hybrd banded (3) or hybrj (2) on n equations.
     subroutine run_hybrid(solver, c, n, x, xtol, maxfev, factor, mode, d, ldfjac, lr, &
@@ -614,8 +826,7 @@ contains
         real(dp) :: x(2), x1(1), x5(5), tol
         real(dp), allocatable :: x0(:)
         integer :: s, info, nfev, at, i
-        character(len=80) :: what
-        logical :: halting(size(ieee_usual))
+        character(len=120) :: what
 
         tol = sqrt(epsilon(1.0_dp))
         do s = 1, 3
@@ -664,18 +875,74 @@ contains
                 call check(info == -7 .and. c%calls == at, trim(what))
             end do
 
-            ! NaN residuals (untrapped: the caller's values)
+            ! NaN functions from call `at` on: no root claimed, a finite x
             do at = 1, 3, 2
                 c = edge_case(kind=nan_values, at=at)
                 x = [1.0_dp, 2.0_dp]
-                call traps_off(halting)
                 call hybrid_default(s, c, 2, x, 600, info, nfev)
-                call traps_restore(halting)
-                write (what, '(a, i0)') trim(names(s))//': NaN functions from call ', at
-                call check(info /= 1 .and. info /= 0 .and. c%calls <= 600 + 2, trim(what))
+                write (what, '(a, i0, a, i0)') trim(names(s))//': NaN functions from call ', &
+                    at, ': info ', info
+                call check(info /= 1 .and. info /= 0 .and. all(ieee_is_finite(x)) .and. &
+                           c%calls <= 600 + 2, trim(what))
             end do
+
+            ! not finite at the start: info 10 after one evaluation
+            c = edge_case(kind=nan_values, at=1)
+            x = [1.0_dp, 2.0_dp]
+            call hybrid_default(s, c, 2, x, 600, info, nfev)
+            call check(info == info_nonfinite_start .and. nfev == 1 .and. c%calls == 1 &
+                       .and. all(x == [1.0_dp, 2.0_dp]), trim(names(s))//': NaN at x0 is info 10')
+
+            ! a Jacobian that is not finite: info 11 at x0 (hybrd: a difference
+            ! column from the second evaluation on; hybrj: the callback's NaN)
+            if (s == 2) then
+                c = edge_case(kind=nan_jacobian)
+            else
+                c = edge_case(kind=nan_values, at=2)
+            end if
+            x = [1.0_dp, 2.0_dp]
+            call hybrid_default(s, c, 2, x, 600, info, nfev)
+            write (what, '(a, i0, a, i0)') trim(names(s))//': NaN Jacobian is info 11: '// &
+                'info ', info, ', calls ', c%calls
+            call check(info == info_nonfinite_jacobian .and. all(x == [1.0_dp, 2.0_dp]) &
+                       .and. c%calls == merge(1, 2, s == 2) + merge(1, 0, s == 1), trim(what))
+
+            ! equations undefined for x(1) <= 0, from a start whose Newton step
+            ! goes there: failed steps without a Broyden update, then a root
+            if (s /= 3) then
+                c = edge_case()
+                x = [30.0_dp, 1.0_dp]
+                call run_log_hybrid(s, c, x, info, nfev)
+                write (what, '(a, i0, a, i0, a, i0)') trim(names(s))//': log system '// &
+                    'solved through undefined trial points: info ', info, ', nfev ', &
+                    nfev, ', undefined ', c%nonfinite
+                call check(info == 1 .and. c%nonfinite > 0 .and. nfev < 60 .and. &
+                           abs(x(1) - exp(1.0_dp)) < 1e-8_dp .and. &
+                           abs(x(2) - exp(1.0_dp) / 3) < 1e-8_dp, trim(what))
+            end if
         end do
     end subroutine hybrid_cases
+
+    !> hybrd (solver 1) or hybrj (2) on the log system from x.
+    subroutine run_log_hybrid(solver, c, x, info, nfev)
+        integer, intent(in) :: solver
+        type(edge_case), intent(inout), target :: c
+        real(dp), intent(inout) :: x(2)
+        integer, intent(out) :: info, nfev
+
+        real(dp) :: fvec(2), fjac(2, 2), r(3), qtf(2), diag(2), tol
+        integer :: njev
+
+        tol = sqrt(epsilon(1.0_dp))
+        diag = 1
+        if (solver == 1) then
+            call hybrd(log_system, 2, x, fvec, tol, 600, 1, 1, 0.0_dp, diag, 1, 100.0_dp, &
+                       0, info, nfev, fjac, 2, r, 3, qtf, c_loc(c))
+        else
+            call hybrj(log_system_jacobian, 2, x, fvec, fjac, 2, tol, 300, diag, 1, &
+                       100.0_dp, 0, info, nfev, njev, r, 3, qtf, c_loc(c))
+        end if
+    end subroutine run_log_hybrid
 
     subroutine improper_hybrid(s, xtol, maxfev, factor, mode, d, ldfjac, lr, what)
         integer, intent(in) :: s, maxfev, mode, ldfjac, lr
