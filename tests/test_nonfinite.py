@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import pytest
 import scipy.optimize
-from compiled_models import FUNC_SIG, JAC_SIG
+from support.compiled_models import FUNC_SIG, JAC_SIG
 
 import minpack
 from minpack._leastsq import _MESSAGES
@@ -318,7 +318,7 @@ def nan_after(jac, calls: int):
 
 @pytest.mark.parametrize("at", [1, 3])
 def test_dfun_nan_gives_ier_11(at):
-    from compiled_models import BARD  # a problem that takes several iterations
+    from support.compiled_models import BARD  # a problem that takes several iterations
 
     func = Counted(BARD.numpy_func)
     jac = Counted(nan_after(BARD.numpy_jac, at))
