@@ -22,6 +22,8 @@ from problems import Problem, select
 
 import minpack
 
+pytestmark = pytest.mark.scipy_oracle  # compared with SciPy: see conftest.py
+
 CURVES = select("curve")
 T = np.linspace(0.0, 3.0, 12)
 Y = 2.0 * np.exp(-1.3 * T) + 0.25

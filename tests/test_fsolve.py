@@ -31,6 +31,8 @@ import scipy.optimize
 import minpack
 from equations import CASES, EQUATIONS, Case, by_id
 
+pytestmark = pytest.mark.scipy_oracle  # compared with SciPy: see conftest.py
+
 MODES = ("fd", "jac")
 """``fd``: ``fprime=None`` (hybrd); ``jac``: the analytic Jacobian (hybrj)."""
 

@@ -41,8 +41,10 @@ Issues these tests found that are not fixed yet are listed in
 ``KNOWN_ISSUES``, and tolerated exactly where they show.
 
 Profiles: ``ci`` (default, derandomized: the same 5,000 cases per function on
-every run) and ``long`` (random, 200,000 cases per function), chosen with the
-environment variable ``HYPOTHESIS_PROFILE``, e.g.::
+every run), ``quick`` (derandomized, 300 cases: ``ci/test``'s reruns of the
+SciPy comparisons under other OpenBLAS core types) and ``long`` (random,
+200,000 cases per function), chosen with the environment variable
+``HYPOTHESIS_PROFILE``, e.g.::
 
     HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py
 
@@ -72,6 +74,9 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck), print_blob=True)
 settings.register_profile(
     "long", max_examples=200_000, deadline=None, database=None,
+    suppress_health_check=list(HealthCheck), print_blob=True)
+settings.register_profile(
+    "quick", max_examples=300, deadline=None, database=None, derandomize=True,
     suppress_health_check=list(HealthCheck), print_blob=True)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 FUZZ = settings(settings.get_profile(PROFILE))
@@ -1047,6 +1052,7 @@ def run_fuzz(strategy: st.SearchStrategy, one_case: Any, name: str,
     assert total >= FUZZ.max_examples * 0.9
 
 
+@pytest.mark.scipy_oracle
 def test_fuzz_leastsq(report: Any) -> None:
     run_fuzz(leastsq_cases(), one_leastsq_case, "leastsq", report)
 
@@ -1144,6 +1150,7 @@ def one_fsolve_case(case: tuple, tally: Counter) -> None:
         tally[f"clean, {verdict} as SciPy"] += 1
 
 
+@pytest.mark.scipy_oracle
 def test_fuzz_fsolve(report: Any) -> None:
     run_fuzz(fsolve_cases(), one_fsolve_case, "fsolve", report)
 
@@ -1430,6 +1437,7 @@ def one_curve_fit_case(case: tuple, tally: Counter) -> None:
         tally[f"clean, {verdict} as SciPy"] += 1
 
 
+@pytest.mark.scipy_oracle
 def test_fuzz_curve_fit(report: Any) -> None:
     run_fuzz(curve_fit_cases(), one_curve_fit_case, "curve_fit", report)
 

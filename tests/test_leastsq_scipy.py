@@ -44,6 +44,8 @@ from problems import DATA_MISSING_REASON, Problem, select
 
 import minpack
 
+pytestmark = pytest.mark.scipy_oracle  # compared with SciPy: see conftest.py
+
 GRID_PROBLEMS = select("curve") + select("mgh")
 
 

@@ -1,0 +1,1 @@
+"""Helpers the test modules share (imported as ``support.<module>``)."""
