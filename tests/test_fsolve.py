@@ -32,6 +32,8 @@ import scipy.optimize
 import minpack
 from support.equations import CASES, EQUATIONS, Case, by_id
 
+pytestmark = pytest.mark.scipy_oracle  # compared with SciPy: see conftest.py
+
 MODES = ("fd", "jac")
 """``fd``: ``fprime=None`` (hybrd); ``jac``: the analytic Jacobian (hybrj)."""
 

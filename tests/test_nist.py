@@ -39,6 +39,8 @@ from support.problems import DATA_MISSING_REASON, Problem, select
 
 import minpack
 
+pytestmark = pytest.mark.scipy_oracle  # compared with SciPy: see conftest.py
+
 NIST = select("nist")
 NO_DATA = [pytest.param(None, marks=pytest.mark.skip(reason=DATA_MISSING_REASON))]
 OPTIONS = dict(full_output=True, ftol=1e-15, xtol=1e-15, gtol=0.0, maxfev=100000)

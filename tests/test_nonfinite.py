@@ -574,7 +574,7 @@ def test_codes_do_not_collide():
 
 def test_finite_problems_never_meet_the_tests():
     """While values stay finite nothing changes: the registry's own SciPy
-    comparisons prove it problem by problem (test_leastsq_scipy.py,
+    comparisons prove it problem by problem (test_leastsq.py,
     test_fsolve.py, ...); here, one fit that stays finite and one that
     meets a NaN only after its answer, bit for bit against SciPy."""
     ours = minpack.leastsq(log_model, [1.5, 0.0], full_output=True)

@@ -675,7 +675,7 @@ def _mgh_residual(name: str, expr: str, n: int, m: int, data: dict) -> Callable:
 
 # MGH cases that are not reproducible bit for bit across MINPACK builds, with
 # the reason. Found by rerunning SciPy itself on every option of the grid in
-# test_leastsq_scipy.py with the starting point moved by one ulp and with the
+# test_leastsq.py with the starting point moved by one ulp and with the
 # residuals (and Jacobian) scaled by 1 +- 2**-52, and applying that file's
 # strict comparison to SciPy against itself (and then with several other
 # perturbations, up to a few ulps). "fd": only the finite-difference runs fail
