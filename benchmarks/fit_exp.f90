@@ -1,4 +1,4 @@
-!> The floor for issue-4 benchmarks: fit y = a exp(-b t) + c (m = 50, n = 3)
+!> The floor for the compiled-residual benchmarks (benchmarks/compiled.py): fit y = a exp(-b t) + c (m = 50, n = 3)
 !> with a Fortran residual through our engine (lmdif and lmder), many times,
 !> and print the median time per fit in microseconds.
 !>

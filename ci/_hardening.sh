@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The library under the microscope, for ci/test (issue 7). Source it after
+# The library under the microscope, for ci/test. Source it after
 # _setup.sh. It defines:
 #
 #   ci_fcheck     the Fortran and C test programs of tests/fortran built a second

@@ -1,4 +1,4 @@
-"""``minpack.leastsq_batch``: many independent fits in one call (issue 4).
+"""``minpack.leastsq_batch``: many independent fits in one call.
 
 The contract: row ``k`` of the result is what ``leastsq`` gives for problem
 ``k`` alone (same function, ``args=(args[k],)``, same options), whether the

@@ -1,4 +1,4 @@
-"""The iteration callback of ``leastsq`` and ``leastsq_batch`` (issue 4).
+"""The iteration callback of ``leastsq`` and ``leastsq_batch``.
 
 MINPACK reports at the start of every iteration, right after the Jacobian is
 computed, so the callback runs exactly once per Jacobian evaluation: ``njev``

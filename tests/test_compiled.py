@@ -1,4 +1,4 @@
-"""Compiled residuals and Jacobians in ``leastsq`` and ``fsolve`` (issue 4).
+"""Compiled residuals and Jacobians in ``leastsq`` and ``fsolve``.
 
 A compiled function goes through the same Fortran fit as a Python one, so
 through every accepted form (numba ``cfunc``, ctypes function pointer, cffi
