@@ -1,5 +1,5 @@
-!> The floor for the compiled-residual benchmarks (benchmarks/compiled.py): fit y = a exp(-b t) + c (m = 50, n = 3)
-!> with a Fortran residual through our engine (lmdif and lmder), many times,
+!> The floor for the compiled-residual benchmarks (benchmarks/compiled.py):
+!> fit y = a exp(-b t) + c (m = 50, n = 3) with a Fortran residual through our engine (lmdif and lmder), many times,
 !> and print the median time per fit in microseconds.
 !>
 !> Usage: fit_exp [repeats]. The data are those of benchmarks/compiled.py.
