@@ -18,6 +18,7 @@ import numpy as np
 
 from ._callbacks import ModelJacobian, ModelResidual, as_start
 from ._leastsq import leastsq
+from ._optimize import scipy_function
 
 __all__ = ["OptimizeWarning", "curve_fit"]
 
@@ -45,13 +46,6 @@ def _warning_category() -> type[Warning]:
 
 _SUCCESS = (1, 2, 3, 4)
 
-_LM_ONLY = (
-    "minpack.curve_fit implements only the Levenberg-Marquardt method "
-    "(method='lm'), which cannot handle bounds. For {what} use "
-    "scipy.optimize.curve_fit with method='trf' or method='dogbox', or "
-    "scipy.optimize.least_squares."
-)
-
 _NAN_POLICIES = (None, "raise", "omit")
 
 
@@ -74,14 +68,16 @@ def _number_of_parameters(f: Callable[..., Any]) -> int:
 _NO_BOUNDS = (-np.inf, np.inf)
 
 
-def _check_method_and_bounds(method: str | None, bounds: Any) -> None:
-    """Accept only the unconstrained Levenberg-Marquardt problem."""
-    if method is None and bounds is _NO_BOUNDS:  # the defaults: nothing to check
-        return
-    if method in ("trf", "dogbox"):
-        raise ValueError(
-            f"method={method!r} is not available: "
-            + _LM_ONLY.format(what="the 'trf' and 'dogbox' methods"))
+def _goes_to_scipy(method: str | None, bounds: Any, jac: Any) -> bool:
+    """Whether the fit is SciPy's: a bounded fit, 'trf', 'dogbox', a string `jac`.
+
+    Raises SciPy's ValueError for an unknown method and for bounds with
+    ``method='lm'``.
+    """
+    if method is None and bounds is _NO_BOUNDS and not isinstance(jac, str):
+        return False  # the defaults: nothing to check
+    if method in ("trf", "dogbox") or isinstance(jac, str):
+        return True
     if method not in (None, "lm"):
         raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
@@ -95,9 +91,12 @@ def _check_method_and_bounds(method: str | None, bounds: Any) -> None:
                 f"scipy.optimize.Bounds instance; got {bounds!r:.60}") from exc
     lb = np.asarray(lb, dtype=np.float64)
     ub = np.asarray(ub, dtype=np.float64)
-    if np.any(lb > -np.inf) or np.any(ub < np.inf):
-        raise ValueError("finite bounds are not supported: "
-                         + _LM_ONLY.format(what="bounded fits"))
+    if not (np.any(lb > -np.inf) or np.any(ub < np.inf)):
+        return False
+    if method == "lm":
+        raise ValueError("Method 'lm' only works for unconstrained problems. "
+                         "Use 'trf' or 'dogbox' instead.")
+    return True  # SciPy picks 'trf'
 
 
 def _nan_mask_of_x(xdata: Any, m: int) -> tuple[Any, np.ndarray | None]:
@@ -402,12 +401,16 @@ def curve_fit(
     """
     if "args" in kwargs:
         raise ValueError("'args' is not a supported keyword argument.")
-    if isinstance(jac, str):
-        raise TypeError(
-            f"jac={jac!r}: finite-difference schemes given as strings belong "
-            "to scipy.optimize.curve_fit's 'trf' and 'dogbox' methods; here "
-            "jac must be a callable or None (forward differences)")
-    _check_method_and_bounds(method, bounds)
+    if _goes_to_scipy(method, bounds, jac):
+        what = ("curve_fit with a string jac" if isinstance(jac, str) else
+                "curve_fit with bounds" if method is None else
+                f"curve_fit(method={method!r})")
+        scipy_curve_fit = scipy_function("scipy.optimize._minpack_py", "curve_fit",
+                                         what)
+        return scipy_curve_fit(f, xdata, ydata, p0, sigma, absolute_sigma,
+                               check_finite, bounds, method, jac,
+                               full_output=full_output, nan_policy=nan_policy,
+                               **kwargs)
     if nan_policy not in _NAN_POLICIES:
         if nan_policy == "propagate":
             raise ValueError(
@@ -429,6 +432,34 @@ def curve_fit(
         xdata = to_array(xdata, np.float64)
     if ydata.size == 0:
         raise ValueError("`ydata` must not be empty!")
+    if ydata.ndim == 0:
+        # one value for every data point: the model's output sets their number
+        residual, Dfun = _broadcast_ydata(f, xdata, ydata, sigma, jac, nan_policy,
+                                          kwargs)
+    else:
+        residual, Dfun = _residual_and_jacobian(f, xdata, ydata, sigma, jac, n,
+                                                nan_policy, kwargs)
+
+    popt, cov_x, infodict, mesg, ier = leastsq(
+        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+    if ier not in _SUCCESS:
+        raise RuntimeError("Optimal parameters not found: " + mesg)
+
+    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
+    if pcov is None:
+        pcov = np.full((n, n), np.inf)
+        warnings.warn("Covariance of the parameters could not be estimated",
+                      _warning_category(), stacklevel=2)
+    if full_output:
+        return popt, pcov, infodict, mesg, ier
+    return popt, pcov
+
+
+def _residual_and_jacobian(
+    f: Callable[..., Any], xdata: Any, ydata: np.ndarray, sigma: Any, jac: Any,
+    n: int, nan_policy: str | None, kwargs: dict,
+) -> tuple[Callable[..., Any], Callable[..., Any] | None]:
+    """The weighted residual and its Jacobian for one value per data point."""
     if ydata.ndim != 1:
         raise ValueError(
             f"ydata must be a 1-D array, one value per data point; got an "
@@ -450,20 +481,43 @@ def curve_fit(
     if jac is not None:
         col_deriv = bool(kwargs.get("col_deriv", False))
         Dfun = _make_jacobian(jac, xdata, m, n, col_deriv, w, Linv)
+    return residual, Dfun
 
-    popt, cov_x, infodict, mesg, ier = leastsq(
-        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
-    if ier not in _SUCCESS:
-        raise RuntimeError("Optimal parameters not found: " + mesg)
 
-    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
-    if pcov is None:
-        pcov = np.full((n, n), np.inf)
-        warnings.warn("Covariance of the parameters could not be estimated",
-                      _warning_category(), stacklevel=2)
-    if full_output:
-        return popt, pcov, infodict, mesg, ier
-    return popt, pcov
+def _broadcast_ydata(
+    f: Callable[..., Any], xdata: Any, ydata: np.ndarray, sigma: Any, jac: Any,
+    nan_policy: str | None, kwargs: dict,
+) -> tuple[Callable[..., Any], Callable[..., Any] | None]:
+    """The residual ``w * (f(xdata, *p) - ydata)`` for a scalar `ydata`.
+
+    As in SciPy, the one value is broadcast against the model's output, and
+    `sigma` must then be a single value too.
+    """
+    if nan_policy is not None and np.isnan(ydata):
+        raise ValueError("The input contains nan values")
+    if kwargs.get("vectorized", False):
+        raise ValueError("vectorized=True needs ydata with one value per data "
+                         "point; got a scalar")
+    w = None
+    if sigma is not None:
+        s = np.asarray(sigma, dtype=np.float64)
+        if s.size != 1:
+            raise ValueError("`sigma` has incorrect shape.")
+        w = 1.0 / s.reshape(())
+
+    def residual(p: np.ndarray) -> Any:
+        d = np.asarray(f(xdata, *p)) - ydata
+        return d if w is None else w * d
+
+    if jac is None:
+        return residual, None
+
+    def jacobian(p: np.ndarray) -> Any:
+        J = jac(xdata, *p)
+        return J if w is None else w * np.asarray(J)
+
+    jacobian.__name__ = getattr(jac, "__name__", "jac")
+    return residual, jacobian
 
 
 def _finite_array(value: Any, dtype: Any) -> np.ndarray:
