@@ -365,14 +365,12 @@ class _Residuals:
 
     def __init__(self, fun: Callable[..., Any], jac: Any, args: tuple, kwargs: dict,
                  rel_step: Any, workers: Callable[..., Iterable], x0: np.ndarray):
-        self._fun, self._jac, self._args, self._kwargs = fun, jac, args, kwargs
+        self._evaluate = _Fun(fun, args, kwargs)
+        self._jac, self._args, self._kwargs = jac, args, kwargs
         self._rel_step, self._workers = rel_step, workers
         self.x = x0.copy()
-        self.f = self._evaluate(self.x)
+        self.f = self._evaluate(self.x.copy())
         self.J = self._jacobian()
-
-    def _evaluate(self, x: np.ndarray) -> np.ndarray:
-        return np.atleast_1d(self._fun(x, *self._args, **self._kwargs))
 
     def _move(self, x: np.ndarray) -> None:
         if not np.array_equal(x, self.x):
@@ -405,12 +403,23 @@ class _Residuals:
         f0 = self.f
         if f0.ndim > 1:
             raise ValueError("`f0` passed has more than 1 dimension.")
-        return _difference(self._point, x, f0, self._jac, self._rel_step,
+        return _difference(self._evaluate.point, x, f0, self._jac, self._rel_step,
                            self._workers)
 
-    def _point(self, x: np.ndarray) -> np.ndarray:
+
+class _Fun:
+    """``fun(x, *args, **kwargs)`` as a 1-D array; picklable, so that a
+    process pool given as `workers` can run the finite differences."""
+
+    def __init__(self, fun: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        self.fun, self.args, self.kwargs = fun, args, kwargs
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.atleast_1d(self.fun(x, *self.args, **self.kwargs))
+
+    def point(self, x: np.ndarray) -> np.ndarray:
         """One finite-difference evaluation (x real or complex)."""
-        f = np.atleast_1d(self._evaluate(x))
+        f = np.atleast_1d(self(x))
         if f.ndim > 1:
             raise RuntimeError("`fun` return value has more than 1 dimension.")
         return f
