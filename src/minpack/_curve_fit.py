@@ -1,8 +1,10 @@
 """``curve_fit``: SciPy's curve-fitting interface on :func:`minpack.leastsq`.
 
-Only the Levenberg-Marquardt method (SciPy's ``method='lm'``) is provided;
-the data handling (``sigma``, ``nan_policy``, ``check_finite``), the
-covariance scaling and the messages follow ``scipy.optimize.curve_fit``.
+The Levenberg-Marquardt method (SciPy's ``method='lm'``) runs here; the
+data handling (``sigma``, ``nan_policy``, ``check_finite``), the covariance
+scaling and the messages follow ``scipy.optimize.curve_fit``. Bounded fits,
+``method='trf'``/``'dogbox'`` and string ``jac`` schemes are SciPy's and are
+handed to SciPy's own implementation.
 """
 
 from __future__ import annotations
@@ -203,9 +205,11 @@ def curve_fit(
 ) -> tuple:
     """Use non-linear least squares to fit a function, f, to data.
 
-    A drop-in replacement for `scipy.optimize.curve_fit` with
-    ``method='lm'`` (its default for unbounded problems), running on
-    :func:`minpack.leastsq`. Assumes ``ydata = f(xdata, *params) + eps``.
+    A drop-in replacement for `scipy.optimize.curve_fit`. ``method='lm'``
+    (its default for unbounded problems) runs on :func:`minpack.leastsq`;
+    bounded fits, ``method='trf'`` or ``'dogbox'`` and string `jac` schemes
+    are handed to SciPy's own implementation (SciPy must be installed).
+    Assumes ``ydata = f(xdata, *params) + eps``.
 
     Parameters
     ----------
@@ -221,6 +225,8 @@ def curve_fit(
         passed to `f` unchanged.
     ydata : array_like
         The dependent data, a length M array - nominally ``f(xdata, ...)``.
+        A scalar is one value for every data point: it is broadcast against
+        the model's output, which then sets M.
     p0 : array_like, optional
         Initial guess for the parameters (length N). If None, all initial
         values are 1, with N taken from the signature of `f` (the number of
@@ -248,18 +254,21 @@ def curve_fit(
         nonsensical results if they do. Default is True if `nan_policy` is
         None, False otherwise.
     bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
-        Only the default, no bounds, is supported: the Levenberg-Marquardt
-        method is unconstrained. Bounds that are all infinite are accepted;
-        any finite bound raises a ValueError.
-    method : {None, 'lm'}, optional
-        The method, Levenberg-Marquardt; 'trf' and 'dogbox' raise a
-        ValueError naming the SciPy functions that provide them.
-    jac : callable or None, optional
+        Lower and upper bounds on the parameters; none by default (bounds
+        that are all infinite are none). A fit with a finite bound is
+        SciPy's (method 'trf' unless 'dogbox' is given), and with
+        ``method='lm'`` raises SciPy's ValueError.
+    method : {None, 'lm', 'trf', 'dogbox'}, optional
+        'lm' (Levenberg-Marquardt, the default without bounds) runs here;
+        'trf' (the default with bounds) and 'dogbox' are SciPy's.
+    jac : callable, string or None, optional
         Function with signature ``jac(x, ...)`` which returns the Jacobian
         matrix of the model function with respect to the parameters, shape
         (M, N) (or (N, M) with ``col_deriv=True``). It is scaled according to
         `sigma`. If None (default), the Jacobian is estimated by forward
-        differences.
+        differences. The strings '2-point', '3-point' and 'cs' select
+        SciPy's finite-difference schemes and hand the fit to SciPy (where
+        they apply to 'trf' and 'dogbox' only).
     full_output : bool, optional
         If True, also return `infodict`, `mesg` and `ier`.
     nan_policy : {None, 'raise', 'omit'}, optional
@@ -276,7 +285,9 @@ def curve_fit(
     **kwargs
         Keyword arguments passed to :func:`minpack.leastsq`, e.g. `maxfev`,
         `epsfcn`, `ftol`, `xtol`, `gtol`, `factor`, `diag`, `col_deriv`,
-        `callback`. With ``vectorized=True`` (beyond SciPy) the model is
+        `callback`; for SciPy's methods, the keyword arguments of
+        `scipy.optimize.least_squares`. With ``vectorized=True`` (beyond
+        SciPy) the model is
         called with ``xdata[..., None]`` and each parameter an array of
         length k, and must return shape (m, k): a model written with numpy
         broadcasting then gets each finite-difference Jacobian in one call
@@ -310,13 +321,15 @@ def curve_fit(
     ValueError
         If `ydata` or `xdata` contain NaNs or infs (see `check_finite` and
         `nan_policy`), if `ydata` is empty or not 1-D, if `sigma` has the
-        wrong shape or is not positive definite, for ``method='trf'`` or
-        ``'dogbox'`` or finite `bounds` (not implemented here), for an
-        unknown `method` or `nan_policy`, and for ``args`` in `kwargs`.
-        Also when ``p0`` is None and the number of parameters cannot be
-        determined from `f`.
+        wrong shape or is not positive definite, for finite `bounds` with
+        ``method='lm'``, for an unknown `method` or `nan_policy`, and for
+        ``args`` in `kwargs`. Also when ``p0`` is None and the number of
+        parameters cannot be determined from `f`.
+    ImportError
+        For a fit that is SciPy's (bounds, 'trf', 'dogbox', a string `jac`)
+        when SciPy is not installed.
     TypeError
-        If there are more parameters than data points, or `jac` is a string.
+        If there are more parameters than data points.
     RuntimeError
         If the least-squares minimization fails (``ier`` not in 1-4), with
         the message ``"Optimal parameters not found: " + mesg``.
@@ -333,9 +346,9 @@ def curve_fit(
 
     See Also
     --------
-    scipy.optimize.curve_fit : the SciPy function this one replaces; it also
-        offers bounded fits with ``method='trf'`` and ``'dogbox'``.
-    scipy.optimize.least_squares : bounded and robust least squares.
+    scipy.optimize.curve_fit : the SciPy function this one replaces.
+    minpack.least_squares : the least-squares interface underneath SciPy's
+        methods.
     minpack.leastsq : the solver underneath.
 
     Notes
@@ -348,12 +361,15 @@ def curve_fit(
     `f` is called exactly ``infodict['nfev']`` times and `jac` exactly
     ``infodict['njev']`` times: no evaluation is repeated.
 
-    Differences from SciPy, all deliberate: bounds and the 'trf'/'dogbox'
-    methods raise a ValueError; a string `jac` raises a TypeError at once
-    (SciPy fails with "'str' object is not callable" during the fit); a
-    `ydata` that is not 1-D, or a model whose output does not have one value
-    per data point, raises a ValueError saying so; a size-one 1-D `sigma`, a
-    `jac` with ``col_deriv=True`` and a 1-D `jac` result for one parameter
+    SciPy's own implementation is reached through its private module
+    (``scipy.optimize._minpack_py``), so a program that replaced
+    ``scipy.optimize.curve_fit`` by this function still gets SciPy's bounded
+    fits rather than a call of this function by itself.
+
+    Differences from SciPy in the 'lm' fits, all deliberate: a `ydata` with
+    more than one dimension, or a model whose output does not have one value
+    per data point, raises a ValueError saying so; a size-one 1-D `sigma`,
+    a `jac` with ``col_deriv=True`` and a 1-D `jac` result for one parameter
     are weighted correctly where SciPy raises.
 
     Examples
