@@ -101,8 +101,9 @@ def root(
     Notes
     -----
     ``nfev`` is the number of calls of `fun`, as in SciPy; here they are all
-    MINPACK's, while SciPy also counts the calls it makes at `x0` to check
-    the shape of the result (two more for 'hybr', one more for 'lm').
+    MINPACK's, while SciPy also counts the two calls it makes at `x0` before
+    MINPACK's first evaluation (to check the shape of the result and to
+    size it), so its ``nfev`` is 2 higher for the same iterates.
 
     Examples
     --------
