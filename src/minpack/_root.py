@@ -122,9 +122,11 @@ def root(
     >>> sol.success, np.round(sol.x, 8)
     (True, array([0.8411639, 0.1588361]))
 
-    The same in the least-squares sense, with an option:
+    The same in the least-squares sense, with an option (from ``[0, 0]``
+    Levenberg-Marquardt stops at a local minimum of the sum of squares, in
+    SciPy as here; from ``[1, 0]`` it finds the root):
 
-    >>> sol = root(fun, [0, 0], method="lm", options={"xtol": 1e-10})
+    >>> sol = root(fun, [1, 0], method="lm", options={"xtol": 1e-10})
     >>> sol.status in (1, 2, 3, 4), np.round(sol.x, 8)
     (True, array([0.8411639, 0.1588361]))
     """
