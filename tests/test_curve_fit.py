@@ -546,7 +546,7 @@ def test_scipy_methods_run_scipys_code(kw, monkeypatch):
     ref = scipy.optimize.curve_fit(exp_model, X1, Y1, full_output=True, **kw)
     monkeypatch.setattr(scipy.optimize, "curve_fit", minpack.curve_fit)
     ours = minpack.curve_fit(exp_model, X1, Y1, full_output=True, **kw)
-    for a, b in zip(ours[:3], ref[:3]):  # popt, pcov, infodict
+    for a, b in zip(ours[:3], ref[:3], strict=True):  # popt, pcov, infodict
         if isinstance(a, dict):
             assert a.keys() == b.keys()
             assert all(np.array_equal(a[k], b[k]) for k in a)

@@ -45,7 +45,7 @@ def _run(solver, p: Problem, jac: str, **kw):
 
 
 def _assert_same(ours, ref):
-    """What MINPACK computes bit for bit; the BLAS reductions to rounding."""
+    """Compare MINPACK's numbers bit for bit, BLAS reductions to rounding."""
     assert type(ours) is type(ref)
     assert list(ours) == list(ref)
     for k in EXACT:
@@ -69,6 +69,7 @@ CASES = [(p, jac) for p in PROBLEMS for jac in JACOBIANS
 @pytest.mark.parametrize(("p", "jac"), CASES,
                          ids=[f"{p.name}-{jac}" for p, jac in CASES])
 def test_lm_matches_scipy(p: Problem, jac: str):
+    """Registry problems: SciPy's result (see the module docstring)."""
     ref = _run(scipy.optimize.least_squares, p, jac)
     ours = _run(minpack.least_squares, p, jac)
     strict = p.well_conditioned or (jac == "analytic" and p.dfun_well_conditioned)
@@ -104,7 +105,7 @@ Y = 2.0 * np.exp(-1.3 * T) + 0.01 * np.sin(9 * T)
 
 
 def _complex_ok(p):
-    """A residual that takes complex x, for jac='cs' (no abs, no conj)."""
+    """Residuals that take a complex x, for jac='cs' (no abs, no conj)."""
     return p[0] * np.exp(p[1] * T) - Y
 
 
@@ -154,7 +155,7 @@ def test_lm_float32_residuals_match_scipy():
 
 
 def test_lm_calls_fun_where_scipy_does():
-    """fun and jac are called at the same points, in the same order, as SciPy."""
+    """Call fun and jac at SciPy's points, in SciPy's order."""
     logs = []
     for solver in (scipy.optimize.least_squares, minpack.least_squares):
         log = []

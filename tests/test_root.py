@@ -4,10 +4,11 @@
 MINPACK-1's equations test set at the driver's three starts, and 'lm' our
 lmdif/lmder (through leastsq), on the curve-fitting and MGH problems of the
 least-squares registry, with and without the Jacobian. What MINPACK
-computes must be SciPy's bit for bit (for 'lm' on the problems the registry
-calls well conditioned; on the others the outcome and the residual norm) (``x``, ``fun``, ``status``,
-``message``, ``njev``, ``fjac``, ``r``, ``qtf``, ``ipvt``); ``cov_x`` is
-SciPy's LAPACK inverse against our Fortran one, compared to rtol 1e-13.
+computes must be SciPy's bit for bit: ``x``, ``fun``, ``status``,
+``message``, ``njev``, ``fjac``, ``r``, ``qtf``, ``ipvt`` (for 'lm' on the
+problems the registry calls well conditioned; on the others the outcome and
+the residual norm); ``cov_x`` is SciPy's LAPACK inverse against our Fortran
+one, compared to rtol 1e-13.
 ``nfev`` counts the calls of `fun`, in both: SciPy's also counts the calls it
 makes at `x0` before MINPACK's first evaluation (two, for 'hybr' and 'lm'),
 which ours does not make.
@@ -91,9 +92,11 @@ LM_CASES = [(p, with_jac) for p in select("curve") + select("mgh")
 @pytest.mark.parametrize(("p", "with_jac"), LM_CASES,
                          ids=[f"{p.name}-{'jac' if j else 'fd'}" for p, j in LM_CASES])
 def test_lm_matches_scipy(p: Problem, with_jac: bool):
-    """'lm' on the least-squares registry: bit for bit where SciPy reproduces
-    itself under one-ulp perturbations (see problems.py), else the outcome
-    and the residual norm."""
+    """'lm' on the least-squares registry: SciPy's result.
+
+    Bit for bit where SciPy reproduces itself under one-ulp perturbations
+    (see problems.py), else the outcome and the residual norm.
+    """
     ref, ours = _solve_both(p.func, p.start(), "lm", args=p.args,
                             jac=p.jac if with_jac else None)
     if p.well_conditioned or (with_jac and p.dfun_well_conditioned):
@@ -166,8 +169,10 @@ def test_callback_and_unknown_options_warn_as_scipy(method):
 
 @pytest.mark.parametrize("method", ["krylov", "broyden1", "anderson", "df-sane"])
 def test_other_methods_are_scipys(method, monkeypatch):
-    """SciPy's own methods run SciPy's code, also after the public name was
-    replaced by ours."""
+    """SciPy's own methods run SciPy's code.
+
+    Also after the public name was replaced by ours.
+    """
     kw = {"args": (1.0,), "method": method, "options": {"maxiter": 50}}
     if method == "df-sane":
         kw["options"] = {"maxfev": 200}
@@ -181,6 +186,7 @@ def test_other_methods_are_scipys(method, monkeypatch):
 
 
 def test_unknown_method():
+    """An unknown method: SciPy's ValueError."""
     with pytest.raises(ValueError, match="Unknown solver newton"):
         minpack.root(_system, [0.0, 0.0], args=(1.0,), method="newton")
 

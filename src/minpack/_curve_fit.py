@@ -475,7 +475,7 @@ def _residual_and_jacobian(
     f: Callable[..., Any], xdata: Any, ydata: np.ndarray, sigma: Any, jac: Any,
     n: int, nan_policy: str | None, kwargs: dict,
 ) -> tuple[Callable[..., Any], Callable[..., Any] | None]:
-    """The weighted residual and its Jacobian for one value per data point."""
+    """Build the weighted residual and its Jacobian, one value per data point."""
     if ydata.ndim != 1:
         raise ValueError(
             f"ydata must be a 1-D array, one value per data point; got an "
@@ -504,7 +504,7 @@ def _broadcast_ydata(
     f: Callable[..., Any], xdata: Any, ydata: np.ndarray, sigma: Any, jac: Any,
     nan_policy: str | None, kwargs: dict,
 ) -> tuple[Callable[..., Any], Callable[..., Any] | None]:
-    """The residual ``w * (f(xdata, *p) - ydata)`` for a scalar `ydata`.
+    """Build the residual ``w * (f(xdata, *p) - ydata)`` for a scalar `ydata`.
 
     As in SciPy, the one value is broadcast against the model's output, and
     `sigma` must then be a single value too.

@@ -342,7 +342,7 @@ def _check_tolerance(tol: float | None, name: str) -> float:
 
 
 def _relative_step(f_dtype: np.dtype, scheme: str) -> Any:
-    """The default relative difference step for residuals of `f_dtype`.
+    """Return the default relative difference step for residuals of `f_dtype`.
 
     The square root (cube root for '3-point') of the machine epsilon of
     float64, or of the residuals' own floating type when it is narrower,
@@ -378,14 +378,14 @@ class _Residuals:
             self.f = self.J = None
 
     def fun(self, x: np.ndarray) -> np.ndarray:
-        """The residuals at `x` (a copy)."""
+        """Return the residuals at `x` (a copy)."""
         self._move(x)
         if self.f is None:
             self.f = self._evaluate(self.x.copy())
         return self.f.copy()
 
     def jac(self, x: np.ndarray) -> Any:
-        """The Jacobian at `x` (a copy)."""
+        """Return the Jacobian at `x` (a copy)."""
         self._move(x)
         if self.J is None:
             if not callable(self._jac) and self.f is None:
@@ -408,8 +408,11 @@ class _Residuals:
 
 
 class _Fun:
-    """``fun(x, *args, **kwargs)`` as a 1-D array; picklable, so that a
-    process pool given as `workers` can run the finite differences."""
+    """``fun(x, *args, **kwargs)`` as a 1-D array.
+
+    Picklable, so that a process pool given as `workers` can run the
+    finite differences.
+    """
 
     def __init__(self, fun: Callable[..., Any], args: tuple, kwargs: dict) -> None:
         self.fun, self.args, self.kwargs = fun, args, kwargs
@@ -428,7 +431,7 @@ class _Fun:
 def _difference(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
                 f0: np.ndarray, scheme: str, rel_step: Any,
                 workers: Callable[..., Iterable]) -> np.ndarray:
-    """The finite-difference Jacobian (m, n) of `fun` at `x0`, ``f0 = fun(x0)``.
+    """Return the difference Jacobian (m, n) of `fun` at `x0`, ``f0 = fun(x0)``.
 
     One column per variable: forward differences ('2-point'), central
     differences ('3-point') or the imaginary part of a complex step ('cs'),

@@ -48,7 +48,8 @@ class OptimizeResult(dict):
         if not self:
             return f"{type(self).__name__}()"
         first = ("message", "success", "status", "fun", "x")
-        names = [k for k in first if k in self] + sorted(k for k in self if k not in first)
+        names = ([k for k in first if k in self]
+                 + sorted(k for k in self if k not in first))
         width = max(len(str(k)) for k in names) + 1
         lines = []
         for k in names:

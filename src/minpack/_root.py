@@ -201,7 +201,7 @@ class _ValueAndJacobian:
         return self.value
 
     def derivative(self, x: Any, *args: Any) -> Any:
-        """The Jacobian at `x`."""
+        """Return the Jacobian at `x`."""
         self._at(x, args)
         return self.jacobian
 

@@ -37,7 +37,7 @@ def outcomes(path: str) -> dict[str, str]:
 
 
 def intended(path: str) -> dict[str, str]:
-    """The intended differences: ``{test_id: reason}``."""
+    """Read the intended differences: ``{test_id: reason}``."""
     found = {}
     with open(path) as fh:
         for line in fh:
@@ -49,6 +49,7 @@ def intended(path: str) -> dict[str, str]:
 
 
 def counts(result: dict[str, str]) -> dict[str, Counter]:
+    """Count the outcomes per test file."""
     per_file: dict[str, Counter] = {}
     for test_id, outcome in result.items():
         per_file.setdefault(test_id.split("::")[0], Counter())[outcome] += 1
@@ -56,24 +57,30 @@ def counts(result: dict[str, str]) -> dict[str, Counter]:
 
 
 def main(plain_xml: str, ours_xml: str, intended_txt: str) -> int:
-    plain, ours, allowed = outcomes(plain_xml), outcomes(ours_xml), intended(intended_txt)
+    """Print the counts and the differences; 1 when a difference is new."""
+    plain, ours = outcomes(plain_xml), outcomes(ours_xml)
+    allowed = intended(intended_txt)
     plain_counts, ours_counts = counts(plain), counts(ours)
-    print(f"{'file':24} {'SciPy passed/failed/skipped':>28} {'minpack passed/failed/skipped':>30}")
+    print(f"{'file':24} {'SciPy passed/failed/skipped':>28} "
+          f"{'minpack passed/failed/skipped':>30}")
     for name in sorted(set(plain_counts) | set(ours_counts)):
         p, o = plain_counts.get(name, Counter()), ours_counts.get(name, Counter())
         print(f"{name:24} {p['passed']:>12}/{p['failed']}/{p['skipped']:<14}"
               f" {o['passed']:>12}/{o['failed']}/{o['skipped']}")
-    lost = sorted(t for t, o in plain.items() if o == "passed" and ours.get(t) != "passed")
+    lost = sorted(t for t, o in plain.items()
+                  if o == "passed" and ours.get(t) != "passed")
     new = sorted(t for t in lost if t not in allowed)
     stale = sorted(t for t in allowed if t not in lost)
     for t in sorted(set(lost) - set(new)):
         print(f"intended difference: {t}: {allowed[t]}")
     for t in new:
-        print(f"NEW FAILURE (passes on SciPy, not with minpack): {t} ({ours.get(t, 'not run')})")
+        print(f"NEW FAILURE (passes on SciPy, not with minpack): {t} "
+              f"({ours.get(t, 'not run')})")
     for t in stale:
         print(f"STALE intended difference (not a difference now): {t}")
     print(f"{len(lost)} tests pass on SciPy but not with minpack: "
-          f"{len(lost) - len(new)} intended, {len(new)} new; {len(stale)} stale entries")
+          f"{len(lost) - len(new)} intended, {len(new)} new; "
+          f"{len(stale)} stale entries")
     return 1 if new or stale else 0
 
 

@@ -23,10 +23,11 @@ import json
 import os
 from collections import Counter
 
-import minpack
-import minpack._minpack as engine
 import pytest
 import scipy.optimize
+
+import minpack
+import minpack._minpack as engine
 
 REPLACED = ("leastsq", "curve_fit", "fsolve", "least_squares", "root")
 ENGINE_ENTRIES = ("lm", "lm_compiled", "lm_c_progress", "hybrid", "hybrid_c")
@@ -61,13 +62,15 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
+    """Print the call counts."""
     engine_calls = sum(v for k, v in calls.items() if k.startswith("engine."))
+    counted = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
     terminalreporter.write_line(
-        "minpack substitution: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
-        + f"; engine calls {engine_calls}")
+        f"minpack substitution: {counted}; engine calls {engine_calls}")
 
 
 def pytest_sessionfinish(session, exitstatus):
+    """Write the call counts; fail the run when none reached the engine."""
     path = os.environ.get("MINPACK_SUBSTITUTION_COUNTS")
     if path:
         with open(path, "w") as fh:
