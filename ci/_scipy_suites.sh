@@ -44,9 +44,11 @@ ci_scipy_suites() {
     [[ -s $out/counts.json ]] || ci_die "the minpack run wrote no call counts"
     PYTHONSAFEPATH=1 "$PY" - "$out/counts.json" <<'PYEOF' || ci_die "no call reached minpack's engine: the substitution did not take effect"
 import json, sys
-calls = json.load(open(sys.argv[1]))
+counts = json.load(open(sys.argv[1]))
+calls, tests = counts["calls"], counts["tests_on_engine"]
 engine = sum(v for k, v in calls.items() if k.startswith("engine."))
 print("calls of minpack's functions:", ", ".join(f"{k} {v}" for k, v in sorted(calls.items())))
+print("tests that called minpack's engine:", ", ".join(f"{k} {v}" for k, v in sorted(tests.items())))
 sys.exit(0 if engine > 0 else 1)
 PYEOF
     PYTHONSAFEPATH=1 "$PY" "$suite/compare.py" "$out/plain.xml" "$out/ours.xml" \
