@@ -166,10 +166,9 @@ def least_squares(
     With ``method='lm'`` the result equals SciPy's bit for bit for what
     MINPACK computes (``x``, ``fun``, ``nfev``, ``njev``, ``status``);
     ``cost``, ``grad`` and ``optimality`` come from the same NumPy
-    operations as SciPy's and agree to rounding. `fun` is called at the same
-    points as in SciPy, with one exception: SciPy's MINPACK wrapper asks for
-    the residuals at `x0` once more to learn their number, which here is
-    answered from the evaluation already made.
+    operations as SciPy's and agree to rounding. `fun` and `jac` are called
+    at the same points, in the same order, as in SciPy: each once at `x0`,
+    then wherever MINPACK asks at a new point.
 
     Examples
     --------

@@ -155,24 +155,23 @@ def root(
         options = dict(options)
         options.setdefault("xtol", tol)
 
-    counted = _Counted(fun)
+    counted, calls = _counting(fun)
     solve = _hybr if meth == "hybr" else _lm
     sol = solve(counted, x0, args, jac, **options)
-    sol["nfev"] = counted.calls
+    sol["nfev"] = calls[0]
     return sol
 
 
-class _Counted:
-    """`fun`, counting its calls (``root``'s ``nfev``)."""
+def _counting(fun: Callable[..., Any]) -> tuple[Callable[..., Any], list]:
+    """`fun` wrapped to count its calls (``root``'s ``nfev``), and the count."""
+    calls = [0]
 
-    def __init__(self, fun: Callable[..., Any]) -> None:
-        self.fun = fun
-        self.calls = 0
-        self.__name__ = getattr(fun, "__name__", "fun")
+    def counted(*args: Any) -> Any:
+        calls[0] += 1
+        return fun(*args)
 
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.fun(*args)
+    counted.__name__ = getattr(fun, "__name__", "fun")
+    return counted, calls
 
 
 class _ValueAndJacobian:
