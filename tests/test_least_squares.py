@@ -27,6 +27,8 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from problems import DATA_MISSING_REASON, Problem, select
 
 import minpack
@@ -309,3 +311,88 @@ def test_optimize_result_repr_and_attributes():
         _ = res.cost
     assert repr(res).splitlines()[0].strip().startswith("success: True")
     assert repr(minpack.OptimizeResult()) == "OptimizeResult()"
+
+
+# ---------------------------------------------------------------------------
+# Generated inputs, good and bad: SciPy's outcome
+# ---------------------------------------------------------------------------
+
+X0S = {
+    "ok": [1.0, 0.0], "ints": [1, 0], "float32": np.array([1.0, 0.0], np.float32),
+    "scalar": 1.0, "three": [1.0, 0.0, 0.5], "nan": [np.nan, 0.0], "inf": [np.inf, 0.0],
+    "complex": [1 + 1j, 0.0], "2-d": [[1.0, 0.0]], "strings": ["a", "b"],
+}
+
+
+def _model(kind: str):
+    """Residuals for x of any length, spoiled in one way (`kind`)."""
+    state = {"calls": 0}
+
+    def fun(p):
+        state["calls"] += 1
+        r = p[0] * np.exp(p[-1] * T) - Y
+        if kind == "nan":
+            r[0] = np.nan
+        elif kind == "list":
+            return list(r)
+        elif kind == "short-later" and state["calls"] > 2:
+            return r[:-1]
+        elif kind == "scalar":
+            return float(r @ r)
+        elif kind == "2-d":
+            return r.reshape(3, 5)
+        elif kind == "raises":
+            raise ZeroDivisionError("the model's own error")
+        return r
+
+    return fun
+
+
+def _jacobian(kind: str, n: int):
+    if kind in ("2-point", "3-point"):
+        return kind
+
+    def jac(p):
+        e = np.exp(p[-1] * T)
+        J = np.column_stack([e] * (n - 1) + [p[0] * T * e])
+        return J.T if kind == "wrong-shape" else J
+
+    return jac
+
+
+@settings(max_examples=400, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(x0=st.sampled_from(sorted(X0S)),
+       fun=st.sampled_from(["ok", "nan", "list", "short-later", "scalar", "2-d",
+                            "raises"]),
+       jac=st.sampled_from(["2-point", "3-point", "callable", "wrong-shape"]),
+       options=st.dictionaries(
+           st.sampled_from(["ftol", "xtol", "max_nfev", "x_scale", "diff_step"]),
+           st.sampled_from([None, 0, 1, 2, 1e-3, 1e-20, -1.0, [1.0, 2.0], "jac"]),
+           max_size=2))
+def test_lm_generated_inputs_like_scipy(x0, fun, jac, options):
+    """Good and spoiled inputs: SciPy's result, or SciPy's exception type.
+
+    (Non-finite values during the fit, residuals or Jacobian, are left out:
+    how the engine treats them is the engine's, pinned by the leastsq tests;
+    a NaN residual at x0 is in, SciPy's ValueError.)
+    """
+    n = np.size(X0S[x0]) if x0 not in ("2-d", "strings") else 2
+    outcomes = []
+    for solver in (scipy.optimize.least_squares, minpack.least_squares):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out = solver(_model(fun), X0S[x0], jac=_jacobian(jac, max(n, 1)),
+                             method="lm", **options)
+            except Exception as exc:  # compared below
+                out = exc
+        outcomes.append(out)
+    ref, ours = outcomes
+    if isinstance(ref, Exception):
+        assert isinstance(ours, Exception), (ref, ours)
+        assert type(ours) is type(ref), (ours, ref)
+    else:
+        assert not isinstance(ours, Exception), (ref, ours)
+        _assert_same(ours, ref)
+

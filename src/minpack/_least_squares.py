@@ -19,7 +19,7 @@ from ._optimize import result_class, scipy_function
 
 __all__ = ["least_squares"]
 
-_EPS = float(np.finfo(np.float64).eps)
+_EPS = np.finfo(np.float64).eps  # a NumPy scalar, as SciPy compares with
 _SCHEMES = ("2-point", "3-point", "cs")
 _LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
 

@@ -218,9 +218,14 @@ def _hybr(fun: Callable[..., Any], x0: Any, args: tuple, jac: Any,
           diag: Any = None, **unknown_options: Any) -> Any:
     """'hybr': MINPACK's hybrd (hybrj with `jac`), through fsolve."""
     _unknown(unknown_options)
+    # band and eps apply to hybrd's differences only: SciPy ignores them
+    # with a jac
+    differences = jac is None
     x, info, status, msg = fsolve(fun, np.asarray(x0).flatten(), args=args,
                                   fprime=jac, full_output=True, col_deriv=col_deriv,
-                                  xtol=xtol, maxfev=maxfev, band=band, epsfcn=eps,
+                                  xtol=xtol, maxfev=maxfev,
+                                  band=band if differences else None,
+                                  epsfcn=eps if differences else None,
                                   factor=factor, diag=diag)
     info["fun"] = info.pop("fvec")
     sol = result_class()(x=x, success=status == 1, status=status, method="hybr")
