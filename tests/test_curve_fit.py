@@ -536,15 +536,56 @@ def test_exception_in_model_propagates():
 
 @pytest.mark.parametrize("kw", [
     {"method": "trf"}, {"method": "dogbox"}, {"bounds": (0, 10)},
-    {"bounds": ([-np.inf, 0, -np.inf], np.inf)}, {"method": "lm", "bounds": (0, 1)},
-    {"bounds": scipy.optimize.Bounds(0, 10)},
-], ids=["trf", "dogbox", "bounds", "one-bound", "lm-bounds", "Bounds"])
-def test_only_levenberg_marquardt(kw):
-    """trf, dogbox and finite bounds raise, naming SciPy."""
-    with pytest.raises(ValueError, match=r"Levenberg-Marquardt.*method='lm'") as info:
+    {"bounds": ([-np.inf, 0, -np.inf], np.inf)},
+    {"bounds": scipy.optimize.Bounds([0] * 3, [10] * 3)},
+    {"method": "trf", "jac": "3-point"},
+    {"method": "dogbox", "jac": "cs", "bounds": (0, 10)},
+], ids=["trf", "dogbox", "bounds", "one-bound", "Bounds", "trf-3-point", "dogbox-cs"])
+def test_scipy_methods_run_scipys_code(kw, monkeypatch):
+    """trf, dogbox, finite bounds and string jac schemes are SciPy's fits.
+
+    Also when the program has replaced scipy.optimize.curve_fit by ours (a
+    common way to switch): ours then still reaches SciPy's implementation
+    instead of calling itself.
+    """
+    ref = scipy.optimize.curve_fit(exp_model, X1, Y1, full_output=True, **kw)
+    monkeypatch.setattr(scipy.optimize, "curve_fit", minpack.curve_fit)
+    ours = minpack.curve_fit(exp_model, X1, Y1, full_output=True, **kw)
+    for a, b in zip(ours[:3], ref[:3], strict=True):  # popt, pcov, infodict
+        if isinstance(a, dict):
+            assert a.keys() == b.keys()
+            assert all(np.array_equal(a[k], b[k]) for k in a)
+        else:
+            assert np.array_equal(a, b)
+    assert ours[3:] == ref[3:]
+
+
+def test_bounds_with_lm_is_scipys_error():
+    """method='lm' with a finite bound: SciPy's ValueError, before any call."""
+    def model(x, a, b, c):
+        raise AssertionError("the model must not be called")
+
+    for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
+        with pytest.raises(ValueError, match="Method 'lm' only works for "
+                           "unconstrained problems. Use 'trf' or 'dogbox' instead."):
+            fit(model, X1, Y1, p0=[1, 1, 1], method="lm", bounds=(0, 1))
+
+
+@pytest.mark.parametrize("kw", [{"method": "trf"}, {"bounds": (0, 1)},
+                                {"jac": "2-point"}], ids=["trf", "bounds", "jac"])
+def test_scipy_methods_without_scipy(kw, monkeypatch):
+    """Without SciPy, SciPy's methods raise an ImportError saying so."""
+    monkeypatch.setitem(sys.modules, "scipy.optimize._minpack_py", None)
+    with pytest.raises(ImportError, match=r"is provided by SciPy, which is not "
+                       r"installed.*pip install scipy"):
         minpack.curve_fit(exp_model, X1, Y1, **kw)
-    assert "scipy.optimize.curve_fit with method='trf'" in str(info.value)
-    assert "scipy.optimize.least_squares" in str(info.value)
+
+
+def test_string_jac_with_lm_is_scipys_failure():
+    """A string jac with 'lm' is handed to SciPy, which fails as it does."""
+    for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
+        with pytest.raises(TypeError, match="'str' object is not callable"):
+            fit(exp_model, X1, Y1, jac="2-point")
 
 
 @pytest.mark.parametrize("bounds", [
@@ -559,26 +600,43 @@ def test_infinite_bounds_are_no_bounds(bounds):
     assert np.array_equal(ours[0], ref[0])
 
 
-@pytest.mark.parametrize("jac", ["2-point", "3-point", "cs"])
-def test_string_jac_is_rejected_at_once(jac):
-    """A string jac raises TypeError before any model call."""
-    calls = []
-
-    def model(x, a, b, c):
-        calls.append(1)
-        return exp_model(x, a, b, c)
-
-    with pytest.raises(TypeError, match="must be a callable or None"):
-        minpack.curve_fit(model, X1, Y1, jac=jac)
-    assert calls == []  # SciPy raises TypeError too, but only mid-fit
-
-
-@pytest.mark.parametrize("ydata", [np.ones((2, 30)), np.ones((30, 1)), 1.0],
-                         ids=["2x30", "30x1", "scalar"])
+@pytest.mark.parametrize("ydata", [np.ones((2, 30)), np.ones((30, 1))],
+                         ids=["2x30", "30x1"])
 def test_ydata_must_be_1d(ydata):
     """Ydata that is not 1-D raises a clear ValueError."""
     with pytest.raises(ValueError, match="ydata must be a 1-D array"):
         minpack.curve_fit(exp_model, X1, ydata)
+
+
+@pytest.mark.parametrize("kw", [{}, {"sigma": 0.5}, {"sigma": [0.5]},
+                                {"sigma": 0.5, "absolute_sigma": True}, {"jac": True}],
+                         ids=["plain", "sigma", "sigma-1", "absolute", "jac"])
+def test_scalar_ydata_is_broadcast(kw):
+    """A scalar ydata is one value for every data point, as in SciPy."""
+    target = exp_model(X1, 2.5, 1.3, 0.5)
+
+    def model(x, a, b, c):
+        return exp_model(x, a, b, c) - target
+
+    def jac(x, a, b, c):
+        e = np.exp(-b * x)
+        return np.column_stack([e, -a * x * e, np.ones_like(x)])
+
+    if kw.get("jac"):
+        kw = dict(kw, jac=jac)
+    ours = minpack.curve_fit(model, X1, 0.1, p0=[1, 1, 1], full_output=True, **kw)
+    ref = scipy.optimize.curve_fit(model, X1, 0.1, p0=[1, 1, 1], full_output=True, **kw)
+    assert np.array_equal(ours[0], ref[0])                 # MINPACK's arithmetic
+    assert np.array_equal(ours[2]["fvec"], ref[2]["fvec"])
+    assert ours[2]["nfev"] == ref[2]["nfev"] and ours[4] == ref[4]
+    # pcov: SciPy's LAPACK inverse against our Fortran one, to rounding
+    np.testing.assert_allclose(ours[1], ref[1], rtol=1e-13)
+
+
+def test_scalar_ydata_with_several_sigmas():
+    """A scalar ydata takes a single sigma only."""
+    with pytest.raises(ValueError, match="`sigma` has incorrect shape."):
+        minpack.curve_fit(exp_model, X1, 0.0, sigma=[1.0, 2.0])
 
 
 def test_model_output_shape_is_checked():

@@ -11,6 +11,9 @@ MODULES = [
     "minpack._fsolve",
     "minpack._chkder",
     "minpack._batch",
+    "minpack._least_squares",
+    "minpack._root",
+    "minpack._optimize",
 ]
 
 

@@ -1,9 +1,11 @@
 """minpack: MINPACK's solvers in our own Fortran, behind SciPy's API.
 
-``from minpack import leastsq, curve_fit, fsolve`` are drop-ins for their
-``scipy.optimize`` namesakes. Beyond SciPy: compiled residuals (numba, ctypes,
-cffi, ``LowLevelCallable``) that run without the GIL, `leastsq_batch` for many
-fits on all cores, and an iteration `callback` on every path.
+``from minpack import leastsq, curve_fit, fsolve, least_squares, root`` are
+drop-ins for their ``scipy.optimize`` namesakes (MINPACK's methods run here;
+SciPy's other methods are handed to SciPy when it is installed). Beyond
+SciPy: compiled residuals (numba, ctypes, cffi, ``LowLevelCallable``) that
+run without the GIL, `leastsq_batch` for many fits on all cores, and an
+iteration `callback` on every path.
 """
 
 from ._batch import BatchResult, leastsq_batch
@@ -11,19 +13,25 @@ from ._callbacks import Iteration
 from ._chkder import check_jacobian
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
+from ._least_squares import least_squares
 from ._leastsq import leastsq
+from ._optimize import OptimizeResult
 from ._paths import get_include, get_library_dir
+from ._root import root
 from ._version import __version__
 
 __all__ = [
     "BatchResult",
     "Iteration",
+    "OptimizeResult",
     "OptimizeWarning",
     "check_jacobian",
     "curve_fit",
     "fsolve",
     "get_include",
     "get_library_dir",
+    "least_squares",
     "leastsq",
     "leastsq_batch",
+    "root",
 ]

@@ -1,8 +1,10 @@
 """``curve_fit``: SciPy's curve-fitting interface on :func:`minpack.leastsq`.
 
-Only the Levenberg-Marquardt method (SciPy's ``method='lm'``) is provided;
-the data handling (``sigma``, ``nan_policy``, ``check_finite``), the
-covariance scaling and the messages follow ``scipy.optimize.curve_fit``.
+The Levenberg-Marquardt method (SciPy's ``method='lm'``) runs here; the
+data handling (``sigma``, ``nan_policy``, ``check_finite``), the covariance
+scaling and the messages follow ``scipy.optimize.curve_fit``. Bounded fits,
+``method='trf'``/``'dogbox'`` and string ``jac`` schemes are SciPy's and are
+handed to SciPy's own implementation.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from ._callbacks import ModelJacobian, ModelResidual, as_start
 from ._leastsq import leastsq
+from ._optimize import scipy_function
 
 __all__ = ["OptimizeWarning", "curve_fit"]
 
@@ -45,13 +48,6 @@ def _warning_category() -> type[Warning]:
 
 _SUCCESS = (1, 2, 3, 4)
 
-_LM_ONLY = (
-    "minpack.curve_fit implements only the Levenberg-Marquardt method "
-    "(method='lm'), which cannot handle bounds. For {what} use "
-    "scipy.optimize.curve_fit with method='trf' or method='dogbox', or "
-    "scipy.optimize.least_squares."
-)
-
 _NAN_POLICIES = (None, "raise", "omit")
 
 
@@ -74,14 +70,16 @@ def _number_of_parameters(f: Callable[..., Any]) -> int:
 _NO_BOUNDS = (-np.inf, np.inf)
 
 
-def _check_method_and_bounds(method: str | None, bounds: Any) -> None:
-    """Accept only the unconstrained Levenberg-Marquardt problem."""
-    if method is None and bounds is _NO_BOUNDS:  # the defaults: nothing to check
-        return
-    if method in ("trf", "dogbox"):
-        raise ValueError(
-            f"method={method!r} is not available: "
-            + _LM_ONLY.format(what="the 'trf' and 'dogbox' methods"))
+def _goes_to_scipy(method: str | None, bounds: Any, jac: Any) -> bool:
+    """Whether the fit is SciPy's: a bounded fit, 'trf', 'dogbox', a string `jac`.
+
+    Raises SciPy's ValueError for an unknown method and for bounds with
+    ``method='lm'``.
+    """
+    if method is None and bounds is _NO_BOUNDS and not isinstance(jac, str):
+        return False  # the defaults: nothing to check
+    if method in ("trf", "dogbox") or isinstance(jac, str):
+        return True
     if method not in (None, "lm"):
         raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
@@ -95,9 +93,12 @@ def _check_method_and_bounds(method: str | None, bounds: Any) -> None:
                 f"scipy.optimize.Bounds instance; got {bounds!r:.60}") from exc
     lb = np.asarray(lb, dtype=np.float64)
     ub = np.asarray(ub, dtype=np.float64)
-    if np.any(lb > -np.inf) or np.any(ub < np.inf):
-        raise ValueError("finite bounds are not supported: "
-                         + _LM_ONLY.format(what="bounded fits"))
+    if not (np.any(lb > -np.inf) or np.any(ub < np.inf)):
+        return False
+    if method == "lm":
+        raise ValueError("Method 'lm' only works for unconstrained problems. "
+                         "Use 'trf' or 'dogbox' instead.")
+    return True  # SciPy picks 'trf'
 
 
 def _nan_mask_of_x(xdata: Any, m: int) -> tuple[Any, np.ndarray | None]:
@@ -204,9 +205,11 @@ def curve_fit(
 ) -> tuple:
     """Use non-linear least squares to fit a function, f, to data.
 
-    A drop-in replacement for `scipy.optimize.curve_fit` with
-    ``method='lm'`` (its default for unbounded problems), running on
-    :func:`minpack.leastsq`. Assumes ``ydata = f(xdata, *params) + eps``.
+    A drop-in replacement for `scipy.optimize.curve_fit`. ``method='lm'``
+    (its default for unbounded problems) runs on :func:`minpack.leastsq`;
+    bounded fits, ``method='trf'`` or ``'dogbox'`` and string `jac` schemes
+    are handed to SciPy's own implementation (SciPy must be installed).
+    Assumes ``ydata = f(xdata, *params) + eps``.
 
     Parameters
     ----------
@@ -222,6 +225,8 @@ def curve_fit(
         passed to `f` unchanged.
     ydata : array_like
         The dependent data, a length M array - nominally ``f(xdata, ...)``.
+        A scalar is one value for every data point: it is broadcast against
+        the model's output, which then sets M.
     p0 : array_like, optional
         Initial guess for the parameters (length N). If None, all initial
         values are 1, with N taken from the signature of `f` (the number of
@@ -249,18 +254,21 @@ def curve_fit(
         nonsensical results if they do. Default is True if `nan_policy` is
         None, False otherwise.
     bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
-        Only the default, no bounds, is supported: the Levenberg-Marquardt
-        method is unconstrained. Bounds that are all infinite are accepted;
-        any finite bound raises a ValueError.
-    method : {None, 'lm'}, optional
-        The method, Levenberg-Marquardt; 'trf' and 'dogbox' raise a
-        ValueError naming the SciPy functions that provide them.
-    jac : callable or None, optional
+        Lower and upper bounds on the parameters; none by default (bounds
+        that are all infinite are none). A fit with a finite bound is
+        SciPy's (method 'trf' unless 'dogbox' is given), and with
+        ``method='lm'`` raises SciPy's ValueError.
+    method : {None, 'lm', 'trf', 'dogbox'}, optional
+        'lm' (Levenberg-Marquardt, the default without bounds) runs here;
+        'trf' (the default with bounds) and 'dogbox' are SciPy's.
+    jac : callable, string or None, optional
         Function with signature ``jac(x, ...)`` which returns the Jacobian
         matrix of the model function with respect to the parameters, shape
         (M, N) (or (N, M) with ``col_deriv=True``). It is scaled according to
         `sigma`. If None (default), the Jacobian is estimated by forward
-        differences.
+        differences. The strings '2-point', '3-point' and 'cs' select
+        SciPy's finite-difference schemes and hand the fit to SciPy (where
+        they apply to 'trf' and 'dogbox' only).
     full_output : bool, optional
         If True, also return `infodict`, `mesg` and `ier`.
     nan_policy : {None, 'raise', 'omit'}, optional
@@ -277,7 +285,9 @@ def curve_fit(
     **kwargs
         Keyword arguments passed to :func:`minpack.leastsq`, e.g. `maxfev`,
         `epsfcn`, `ftol`, `xtol`, `gtol`, `factor`, `diag`, `col_deriv`,
-        `callback`. With ``vectorized=True`` (beyond SciPy) the model is
+        `callback`; for SciPy's methods, the keyword arguments of
+        `scipy.optimize.least_squares`. With ``vectorized=True`` (beyond
+        SciPy) the model is
         called with ``xdata[..., None]`` and each parameter an array of
         length k, and must return shape (m, k): a model written with numpy
         broadcasting then gets each finite-difference Jacobian in one call
@@ -311,15 +321,17 @@ def curve_fit(
     ValueError
         If `ydata` or `xdata` contain NaNs or infs (see `check_finite` and
         `nan_policy`), if `ydata` is empty or not 1-D, if `sigma` has the
-        wrong shape or is not positive definite, for ``method='trf'`` or
-        ``'dogbox'`` or finite `bounds` (not implemented here), for an
-        unknown `method` or `nan_policy`, and for ``args`` in `kwargs`.
-        Also when ``p0`` is None and the number of parameters cannot be
-        determined from `f`, and when the (weighted) residuals are not
-        finite at ``p0`` (NaN or inf where the model is undefined): the
-        message says which, after one call of `f`.
+        wrong shape or is not positive definite, for finite `bounds` with
+        ``method='lm'``, for an unknown `method` or `nan_policy`, and for
+        ``args`` in `kwargs`. Also when ``p0`` is None and the number of
+        parameters cannot be determined from `f`, and when the (weighted)
+        residuals are not finite at ``p0`` (NaN or inf where the model is
+        undefined): the message says which, after one call of `f`.
+    ImportError
+        For a fit that is SciPy's (bounds, 'trf', 'dogbox', a string `jac`)
+        when SciPy is not installed.
     TypeError
-        If there are more parameters than data points, or `jac` is a string.
+        If there are more parameters than data points.
     RuntimeError
         If the least-squares minimization fails (``ier`` not in 1-4), with
         the message ``"Optimal parameters not found: " + mesg``.
@@ -336,9 +348,9 @@ def curve_fit(
 
     See Also
     --------
-    scipy.optimize.curve_fit : the SciPy function this one replaces; it also
-        offers bounded fits with ``method='trf'`` and ``'dogbox'``.
-    scipy.optimize.least_squares : bounded and robust least squares.
+    scipy.optimize.curve_fit : the SciPy function this one replaces.
+    minpack.least_squares : the least-squares interface underneath SciPy's
+        methods.
     minpack.leastsq : the solver underneath.
 
     Notes
@@ -351,12 +363,15 @@ def curve_fit(
     `f` is called exactly ``infodict['nfev']`` times and `jac` exactly
     ``infodict['njev']`` times: no evaluation is repeated.
 
-    Differences from SciPy, all deliberate: bounds and the 'trf'/'dogbox'
-    methods raise a ValueError; a string `jac` raises a TypeError at once
-    (SciPy fails with "'str' object is not callable" during the fit); a
-    `ydata` that is not 1-D, or a model whose output does not have one value
-    per data point, raises a ValueError saying so; a size-one 1-D `sigma`, a
-    `jac` with ``col_deriv=True`` and a 1-D `jac` result for one parameter
+    SciPy's own implementation is reached through its private module
+    (``scipy.optimize._minpack_py``), so a program that replaced
+    ``scipy.optimize.curve_fit`` by this function still gets SciPy's bounded
+    fits rather than a call of this function by itself.
+
+    Differences from SciPy in the 'lm' fits, all deliberate: a `ydata` with
+    more than one dimension, or a model whose output does not have one value
+    per data point, raises a ValueError saying so; a size-one 1-D `sigma`,
+    a `jac` with ``col_deriv=True`` and a 1-D `jac` result for one parameter
     are weighted correctly where SciPy raises.
 
     Examples
@@ -404,12 +419,16 @@ def curve_fit(
     """
     if "args" in kwargs:
         raise ValueError("'args' is not a supported keyword argument.")
-    if isinstance(jac, str):
-        raise TypeError(
-            f"jac={jac!r}: finite-difference schemes given as strings belong "
-            "to scipy.optimize.curve_fit's 'trf' and 'dogbox' methods; here "
-            "jac must be a callable or None (forward differences)")
-    _check_method_and_bounds(method, bounds)
+    if _goes_to_scipy(method, bounds, jac):
+        what = ("curve_fit with a string jac" if isinstance(jac, str) else
+                "curve_fit with bounds" if method is None else
+                f"curve_fit(method={method!r})")
+        scipy_curve_fit = scipy_function("scipy.optimize._minpack_py", "curve_fit",
+                                         what)
+        return scipy_curve_fit(f, xdata, ydata, p0, sigma, absolute_sigma,
+                               check_finite, bounds, method, jac,
+                               full_output=full_output, nan_policy=nan_policy,
+                               **kwargs)
     if nan_policy not in _NAN_POLICIES:
         if nan_policy == "propagate":
             raise ValueError(
@@ -431,6 +450,34 @@ def curve_fit(
         xdata = to_array(xdata, np.float64)
     if ydata.size == 0:
         raise ValueError("`ydata` must not be empty!")
+    if ydata.ndim == 0:
+        # one value for every data point: the model's output sets their number
+        residual, Dfun = _broadcast_ydata(f, xdata, ydata, sigma, jac, nan_policy,
+                                          kwargs)
+    else:
+        residual, Dfun = _residual_and_jacobian(f, xdata, ydata, sigma, jac, n,
+                                                nan_policy, kwargs)
+
+    popt, cov_x, infodict, mesg, ier = leastsq(
+        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+    if ier not in _SUCCESS:
+        raise RuntimeError("Optimal parameters not found: " + mesg)
+
+    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
+    if pcov is None:
+        pcov = np.full((n, n), np.inf)
+        warnings.warn("Covariance of the parameters could not be estimated",
+                      _warning_category(), stacklevel=2)
+    if full_output:
+        return popt, pcov, infodict, mesg, ier
+    return popt, pcov
+
+
+def _residual_and_jacobian(
+    f: Callable[..., Any], xdata: Any, ydata: np.ndarray, sigma: Any, jac: Any,
+    n: int, nan_policy: str | None, kwargs: dict,
+) -> tuple[Callable[..., Any], Callable[..., Any] | None]:
+    """Build the weighted residual and its Jacobian, one value per data point."""
     if ydata.ndim != 1:
         raise ValueError(
             f"ydata must be a 1-D array, one value per data point; got an "
@@ -452,20 +499,43 @@ def curve_fit(
     if jac is not None:
         col_deriv = bool(kwargs.get("col_deriv", False))
         Dfun = _make_jacobian(jac, xdata, m, n, col_deriv, w, Linv)
+    return residual, Dfun
 
-    popt, cov_x, infodict, mesg, ier = leastsq(
-        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
-    if ier not in _SUCCESS:
-        raise RuntimeError("Optimal parameters not found: " + mesg)
 
-    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
-    if pcov is None:
-        pcov = np.full((n, n), np.inf)
-        warnings.warn("Covariance of the parameters could not be estimated",
-                      _warning_category(), stacklevel=2)
-    if full_output:
-        return popt, pcov, infodict, mesg, ier
-    return popt, pcov
+def _broadcast_ydata(
+    f: Callable[..., Any], xdata: Any, ydata: np.ndarray, sigma: Any, jac: Any,
+    nan_policy: str | None, kwargs: dict,
+) -> tuple[Callable[..., Any], Callable[..., Any] | None]:
+    """Build the residual ``w * (f(xdata, *p) - ydata)`` for a scalar `ydata`.
+
+    As in SciPy, the one value is broadcast against the model's output, and
+    `sigma` must then be a single value too.
+    """
+    if nan_policy is not None and np.isnan(ydata):
+        raise ValueError("The input contains nan values")
+    if kwargs.get("vectorized", False):
+        raise ValueError("vectorized=True needs ydata with one value per data "
+                         "point; got a scalar")
+    w = None
+    if sigma is not None:
+        s = np.asarray(sigma, dtype=np.float64)
+        if s.size != 1:
+            raise ValueError("`sigma` has incorrect shape.")
+        w = 1.0 / s.reshape(())
+
+    def residual(p: np.ndarray) -> Any:
+        d = np.asarray(f(xdata, *p)) - ydata
+        return d if w is None else w * d
+
+    if jac is None:
+        return residual, None
+
+    def jacobian(p: np.ndarray) -> Any:
+        J = jac(xdata, *p)
+        return J if w is None else w * np.asarray(J)
+
+    jacobian.__name__ = getattr(jac, "__name__", "jac")
+    return residual, jacobian
 
 
 def _finite_array(value: Any, dtype: Any) -> np.ndarray:
