@@ -29,7 +29,7 @@ import scipy.optimize
 import scipy.sparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from problems import DATA_MISSING_REASON, Problem, select
+from support.problems import DATA_MISSING_REASON, Problem, select
 
 import minpack
 
@@ -38,12 +38,21 @@ JACOBIANS = ("2-point", "3-point", "analytic")
 EXACT = ("x", "fun", "jac", "nfev", "njev", "status", "message", "success")
 
 
-def _run(solver, p: Problem, jac: str, **kw):
+def _run(solver, p: Problem, jac: str, seen: list | None = None, **kw):
+    """`solver` on `p`; `seen`, when given, records whether a residual vector
+    was not finite (NaN or inf) at some point the solver tried."""
     if jac == "analytic":
         jac = p.jac
+    func = p.func
+    if seen is not None:
+        def func(x, *args):
+            f = p.func(x, *args)
+            if not np.isfinite(f).all():
+                seen.append(x.copy())
+            return f
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow far from x*
-        return solver(p.func, p.start(), jac=jac, method="lm", args=p.args, **kw)
+        return solver(func, p.start(), jac=jac, method="lm", args=p.args, **kw)
 
 
 def _assert_same(ours, ref):
@@ -72,10 +81,18 @@ CASES = [(p, jac) for p in PROBLEMS for jac in JACOBIANS
                          ids=[f"{p.name}-{jac}" for p, jac in CASES])
 def test_lm_matches_scipy(p: Problem, jac: str):
     """Registry problems: SciPy's result (see the module docstring)."""
-    ref = _run(scipy.optimize.least_squares, p, jac)
+    nonfinite: list = []
+    ref = _run(scipy.optimize.least_squares, p, jac, nonfinite)
     ours = _run(minpack.least_squares, p, jac)
     strict = p.well_conditioned or (jac == "analytic" and p.dfun_well_conditioned)
-    if strict:
+    if nonfinite:
+        # SciPy's MINPACK met NaN or inf residuals at a trial point; ours takes
+        # such a point for a failed step (a deliberate difference), so the
+        # paths part there: ours must end no worse
+        assert ours.success or not ref.success
+        if ref.success or ours.success:
+            assert ours.cost <= ref.cost * (1 + 1e-6) + 1e-12 * (1 + ref.cost)
+    elif strict:
         _assert_same(ours, ref)
     else:
         # rounding may take another path: the outcome and the cost must hold up

@@ -25,10 +25,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
-from equations import CASES, Case
+from support.equations import CASES, Case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from problems import Problem, select
+from support.problems import Problem, select
 
 import minpack
 
