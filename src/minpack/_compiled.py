@@ -1,16 +1,21 @@
-"""Compiled residuals and Jacobians: recognise them and find their addresses.
+"""The callbacks of a solver call as the Fortran glue takes them, and the calls.
 
-A compiled function is called from Fortran through the C interface of the
-library (``minpack/minpack_capi.f90``), with these C signatures::
+Every callback reaches the solver through the C interface of the library
+(``minpack/minpack_capi.f90``), with these C signatures::
 
     int func(int m, int n, const double *x, double *fvec, void *user_data);
     int jac(int m, int n, const double *x, double *fjac, int ldfjac,
             void *user_data);   /* fjac column-major, leading dimension ldfjac */
 
-Accepted forms: a numba ``cfunc`` object, a ctypes function pointer, a cffi
-function pointer, a ``scipy.LowLevelCallable`` (recognised by its shape, so
-SciPy stays optional) and a ``PyCapsule``. Nothing here imports numba, cffi or
-SciPy.
+A compiled function is passed as it is: its address and user data. Accepted
+forms: a numba ``cfunc`` object, a ctypes function pointer, a cffi function
+pointer, a ``scipy.LowLevelCallable`` (recognised by its shape, so SciPy
+stays optional) and a ``PyCapsule``. Nothing here imports numba, cffi or
+SciPy. A Python function is passed as the C trampoline's address with the id
+of its context as user data (see ``_contexts``). Either way the result is a
+:class:`Route`, and `run_lm`, `run_hybrid` and `run_lm_batch` are the only
+places that call the extension's solvers; the only difference left between
+the two kinds is the GIL (held when a callback may run Python).
 """
 
 from __future__ import annotations
@@ -22,9 +27,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._callbacks import ModelJacobian, ModelResidual
+from . import _minpack
+from ._contexts import (
+    TRAMPOLINE,
+    FitContext,
+    JacobianContext,
+    ModelJacobian,
+    ModelResidual,
+    ProgressContext,
+    ResidualContext,
+)
 
-__all__ = ["PLAIN", "Compiled", "as_compiled", "user_data_address"]
+__all__ = ["PLAIN", "Compiled", "Route", "as_compiled", "compiled_route", "lean_lm",
+           "python_route", "run_hybrid", "run_lm", "run_lm_batch", "user_data_address"]
 
 FUNC_SIGNATURE = "int (int, int, double *, double *, void *)"
 JAC_SIGNATURE = "int (int, int, double *, double *, int, void *)"
@@ -180,3 +195,99 @@ def user_data_address(args: Any, compiled: Compiled, argname: str = "func") -> i
         "args for a compiled function must be () or a single C-contiguous numpy "
         f"array whose data pointer becomes user_data; got {len(args)} argument(s) "
         f"of type(s) {', '.join(type(a).__name__ for a in args)}")
+
+
+class Route(NamedTuple):
+    """The callbacks of one solver call, as the Fortran glue takes them."""
+
+    func: int
+    """Address of the residual function (C API signature)."""
+    jac: int
+    """Address of the Jacobian function; 0: difference Jacobian."""
+    user_data: int
+    """Their user data."""
+    block: int
+    """0, or the trampoline's block callback (a vectorized Python func)."""
+    python: bool
+    """A callback runs Python: the solver must hold the GIL."""
+    keepalive: Any
+    """What must stay alive while the solver runs (the context)."""
+
+
+def python_route(residual: ResidualContext, jacobian: JacobianContext | None) -> Route:
+    """Python functions: the trampoline, with their context as user data."""
+    fit = FitContext(residual, jacobian)
+    block = TRAMPOLINE["block"] if residual.vectorized and jacobian is None else 0
+    return Route(TRAMPOLINE["residual"], 0 if jacobian is None else TRAMPOLINE["jacobian"],
+                 id(fit), block, True, fit)
+
+
+def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
+                   user_data: int) -> Route:
+    """Compiled functions: their own addresses and user data."""
+    return Route(compiled.address, 0 if compiled_jac is None else compiled_jac.address,
+                 user_data, 0, False, None)
+
+
+def run_lm(route: Route, progress: ProgressContext | None, have_f0: bool, x: np.ndarray,
+           fvec: np.ndarray, ftol: float, xtol: float, gtol: float, maxfev: int,
+           epsfcn: float, diag: np.ndarray, mode: int, factor: float) -> tuple:
+    """lmdif or lmder through the glue (see _minpack.pyi for the result).
+
+    The GIL is released when no callback runs Python (no trampoline, no
+    progress report). maxfev <= 0 means MINPACK's default.
+    """
+    entry = _minpack.lm if route.python or progress is not None else _minpack.lm_nogil
+    return entry(route.func, route.jac, route.user_data, route.block,
+                 0 if progress is None else TRAMPOLINE["progress"],
+                 0 if progress is None else id(progress), int(have_f0), x, fvec, ftol,
+                 xtol, gtol, maxfev, epsfcn, diag, mode, factor)
+
+
+def run_hybrid(route: Route, have_f0: bool, x: np.ndarray, fvec: np.ndarray, xtol: float,
+               maxfev: int, ml: int, mu: int, epsfcn: float, diag: np.ndarray, mode: int,
+               factor: float) -> tuple:
+    """hybrd or hybrj through the glue, the GIL released for compiled functions."""
+    entry = _minpack.hybrid if route.python else _minpack.hybrid_nogil
+    return entry(route.func, route.jac, route.user_data, int(have_f0), x, fvec, xtol,
+                 maxfev, ml, mu, epsfcn, diag, mode, factor)
+
+
+def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,
+                 *args: Any) -> None:
+    """k fits of compiled functions, the GIL released (see _minpack.lm_batch)."""
+    if route.python:
+        raise RuntimeError("minpack internal error: a batch in Fortran calls "
+                           "compiled functions only")
+    _minpack.lm_batch(route.func, route.jac, ubase, ustride, m, n, k, *args)
+
+
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+def lean_lm(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any, xtol: Any,
+            gtol: Any, maxfev: Any, epsfcn: Any, factor: Any, diag: Any,
+            full_output: Any) -> tuple | Any:
+    """One fit through the lean C entry ``_minpack.lm_compiled``, or NotImplemented.
+
+    NotImplemented when `func` is not compiled, or when an argument is not of
+    the plain kind that entry takes as it is (it converts nothing); then the
+    checked route converts or explains.
+    """
+    try:  # an error is left to the checked route, which checks x0 etc. first
+        compiled = as_compiled(func, "func")
+        compiled_jac = None if Dfun is None else as_compiled(Dfun, "Dfun")
+    except TypeError:
+        return NotImplemented
+    if compiled is None:
+        return NotImplemented
+    jaddr = 0
+    if Dfun is not None:
+        if compiled_jac is None or compiled_jac.user_data not in (None, compiled.user_data):
+            return NotImplemented
+        jaddr = compiled_jac.address
+    return _minpack.lm_compiled(compiled.address, jaddr, compiled.user_data,
+                                args if type(args) is tuple else (args,), x0, m,
+                                ftol, xtol, gtol, maxfev,
+                                _EPS64 if epsfcn is None else epsfcn, factor, diag,
+                                full_output)

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ._callbacks import ModelJacobian, ModelResidual, as_start
+from ._checks import SUCCESS, as_start
+from ._contexts import ModelJacobian, ModelResidual
 from ._leastsq import leastsq
 
 __all__ = ["OptimizeWarning", "curve_fit"]
@@ -42,8 +43,6 @@ def _warning_category() -> type[Warning]:
         return category
     return OptimizeWarning
 
-
-_SUCCESS = (1, 2, 3, 4)
 
 _LM_ONLY = (
     "minpack.curve_fit implements only the Levenberg-Marquardt method "
@@ -453,7 +452,7 @@ def curve_fit(
 
     popt, cov_x, infodict, mesg, ier = leastsq(
         residual, p0, Dfun=Dfun, full_output=True, **kwargs)
-    if ier not in _SUCCESS:
+    if ier not in SUCCESS:
         raise RuntimeError("Optimal parameters not found: " + mesg)
 
     pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
