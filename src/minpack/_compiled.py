@@ -15,7 +15,8 @@ SciPy. A Python function is passed as the C trampoline's address with the id
 of its context as user data (see ``_contexts``). Either way the result is a
 :class:`Route`, and `run_lm`, `run_hybrid` and `run_lm_batch` are the only
 places that call the extension's solvers; the only difference left between
-the two kinds is the GIL (held when a callback may run Python).
+the two kinds is the GIL (held when a callback may run Python, released
+otherwise).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ._contexts import (
     ModelResidual,
     ProgressContext,
     ResidualContext,
+    new,
 )
 
 __all__ = ["PLAIN", "Compiled", "Route", "as_compiled", "compiled_route", "lean_lm",
@@ -216,41 +218,61 @@ class Route(NamedTuple):
 
 def python_route(residual: ResidualContext, jacobian: JacobianContext | None) -> Route:
     """Python functions: the trampoline, with their context as user data."""
-    fit = FitContext(residual, jacobian)
+    fit = new(FitContext, (residual, jacobian))
     block = TRAMPOLINE["block"] if residual.vectorized and jacobian is None else 0
-    return Route(TRAMPOLINE["residual"], 0 if jacobian is None else TRAMPOLINE["jacobian"],
-                 id(fit), block, True, fit)
+    return new(Route, (TRAMPOLINE["residual"],
+                       0 if jacobian is None else TRAMPOLINE["jacobian"], id(fit), block,
+                       True, fit))
 
 
 def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
                    user_data: int) -> Route:
     """Compiled functions: their own addresses and user data."""
-    return Route(compiled.address, 0 if compiled_jac is None else compiled_jac.address,
-                 user_data, 0, False, None)
+    return new(Route, (compiled.address,
+                       0 if compiled_jac is None else compiled_jac.address, user_data, 0,
+                       False, None))
 
 
-def run_lm(route: Route, progress: ProgressContext | None, have_f0: bool, x: np.ndarray,
-           fvec: np.ndarray, ftol: float, xtol: float, gtol: float, maxfev: int,
-           epsfcn: float, diag: np.ndarray, mode: int, factor: float) -> tuple:
+def run_lm(route: Route, progress: ProgressContext | None, m: int, f0: np.ndarray | None,
+           x: np.ndarray, ftol: float, xtol: float, gtol: float, maxfev: int,
+           epsfcn: float, diag: np.ndarray, mode: int, factor: float, full: bool) -> tuple:
     """lmdif or lmder through the glue (see _minpack.pyi for the result).
 
-    The GIL is released when no callback runs Python (no trampoline, no
-    progress report). maxfev <= 0 means MINPACK's default.
+    `f0`: None, or the residuals at x, which the solver takes as its first
+    evaluation.
+    With the GIL held (``_minpack.lm``) when a callback runs Python (the
+    trampoline, a progress report); else through the lean C entry, which
+    releases it and, when `full` is false, builds only x and the counts (the
+    arguments are checked already, so it takes them as they are). maxfev <= 0
+    means MINPACK's default.
     """
-    entry = _minpack.lm if route.python or progress is not None else _minpack.lm_nogil
-    return entry(route.func, route.jac, route.user_data, route.block,
-                 0 if progress is None else TRAMPOLINE["progress"],
-                 0 if progress is None else id(progress), int(have_f0), x, fvec, ftol,
-                 xtol, gtol, maxfev, epsfcn, diag, mode, factor)
+    if not route.python and progress is None:
+        out = _minpack.lm_compiled(route.func, route.jac, route.user_data, (), x, m, ftol,
+                                   xtol, gtol, maxfev, epsfcn, factor,
+                                   None if mode == 1 else diag, full)
+        if out is NotImplemented:  # all arguments were made plain by the checks
+            raise RuntimeError("minpack internal error: lm_compiled refused checked "
+                               "arguments")
+        return out
+    return _minpack.lm(route.func, route.jac, route.user_data, route.block,
+                       0 if progress is None else TRAMPOLINE["progress"],
+                       0 if progress is None else id(progress), int(f0 is not None), x,
+                       np.zeros(m) if f0 is None else f0, ftol, xtol, gtol, maxfev, epsfcn,
+                       diag, mode, factor)
 
 
-def run_hybrid(route: Route, have_f0: bool, x: np.ndarray, fvec: np.ndarray, xtol: float,
+def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
                maxfev: int, ml: int, mu: int, epsfcn: float, diag: np.ndarray, mode: int,
                factor: float) -> tuple:
-    """hybrd or hybrj through the glue, the GIL released for compiled functions."""
+    """hybrd or hybrj through the glue, the GIL released for compiled functions.
+
+    `f0`: None, or the functions at x, which the solver takes as its first
+    evaluation. maxfev <= 0 means MINPACK's default.
+    """
     entry = _minpack.hybrid if route.python else _minpack.hybrid_nogil
-    return entry(route.func, route.jac, route.user_data, int(have_f0), x, fvec, xtol,
-                 maxfev, ml, mu, epsfcn, diag, mode, factor)
+    return entry(route.func, route.jac, route.user_data, int(f0 is not None), x,
+                 np.zeros(x.size) if f0 is None else f0, xtol, maxfev, ml, mu, epsfcn, diag,
+                 mode, factor)
 
 
 def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,

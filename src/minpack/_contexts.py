@@ -32,6 +32,10 @@ __all__ = ["Iteration", "ModelJacobian", "ModelResidual", "TRAMPOLINE"]
 TRAMPOLINE: dict[str, int]
 TRAMPOLINE, _FIELDS = _minpack.trampoline()
 
+# Builds a named tuple from a tuple of its fields, without the NamedTuple's
+# own __new__ (Python code: a few hundred ns per context, on every fit).
+new = tuple.__new__
+
 
 class ModelContext(NamedTuple):
     """curve_fit's residual ``w * (f(xdata, *x) - ydata)``, computed in C."""
@@ -129,8 +133,8 @@ class ModelResidual:
         m = self.ydata.shape[0]
         w = None if self.w is None else np.ascontiguousarray(
             np.broadcast_to(self.w, (m,)), dtype=np.float64)
-        return ModelContext(self.f, self.xdata,
-                            np.ascontiguousarray(self.ydata, dtype=np.float64), w)
+        return new(ModelContext, (self.f, self.xdata,
+                                  np.ascontiguousarray(self.ydata, dtype=np.float64), w))
 
 
 class ModelJacobian:
@@ -173,8 +177,8 @@ def residual_context(
         def check_model(value: Any) -> np.ndarray:
             return residual_array(model.finish(value), m, "func")
 
-        return ResidualContext(func, (), m, errors, check_model, False, None,
-                               model.context())
+        return new(ResidualContext, (func, (), m, errors, check_model, False, None,
+                                     model.context()))
     if vectorized:
         def check(value: Any) -> np.ndarray:
             return vectorized_residuals(value, m, 1)[:, 0]
@@ -185,8 +189,8 @@ def residual_context(
     def check_block(value: Any, k: int) -> np.ndarray:
         return vectorized_residuals(value, m, k)
 
-    return ResidualContext(func, tuple(args), m, errors, check, vectorized, check_block,
-                           None)
+    return new(ResidualContext, (func, tuple(args), m, errors, check, vectorized,
+                                 check_block, None))
 
 
 def jacobian_context(
@@ -227,9 +231,9 @@ def jacobian_context(
                 f"returned {describe(value)}")
         return a.reshape(expected)
 
-    model = (ModelJacobianContext(Dfun.jac, Dfun.xdata)
+    model = (new(ModelJacobianContext, (Dfun.jac, Dfun.xdata))
              if type(Dfun) is ModelJacobian and not args else None)
-    return JacobianContext(Dfun, tuple(args), bool(col_deriv), errors, check, model)
+    return new(JacobianContext, (Dfun, tuple(args), bool(col_deriv), errors, check, model))
 
 
 class Iteration:
@@ -292,4 +296,4 @@ def progress_context(
             return 1
         return 0
 
-    return ProgressContext(report, errors)
+    return new(ProgressContext, (report, errors))

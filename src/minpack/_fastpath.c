@@ -1,16 +1,17 @@
-/* The lean entry of a single least-squares fit with compiled callbacks.
+/* The lean entry of a least-squares fit with compiled callbacks.
  *
- * A fit with a compiled residual takes a few microseconds in Fortran; the
- * checked route to it (Python checks of every argument, then an f2py call
- * that converts 19 arguments and allocates the outputs) adds several more.
- * minpack.leastsq tries this entry first for a compiled func. It calls the
- * same glue entry as the checked route (minpack_glue_lm), but accepts only
- * arguments that need no conversion: native float64 arrays, lists and tuples
- * of exact floats and ints, exact floats and ints, NULL or a C-contiguous
- * array as user data. For anything else it returns NotImplemented and
- * leastsq goes the checked way, which converts what may be converted and
- * explains what may not. So this file decides nothing the checked route
- * could decide differently: it only declines.
+ * A fit with a compiled residual takes a few microseconds in Fortran; an
+ * f2py call adds several more (it converts 19 arguments and allocates the
+ * outputs). This entry calls the same glue entry as f2py's _minpack.lm,
+ * minpack_glue_lm, with the GIL released, but converts nothing: it accepts
+ * only arguments that need no conversion (native float64 arrays, lists and
+ * tuples of exact floats and ints, exact floats and ints, NULL or one
+ * C-contiguous array as user data) and returns NotImplemented for anything
+ * else. minpack.leastsq calls it first with the user's arguments; on
+ * NotImplemented it checks and converts them (or explains what is wrong)
+ * and calls it again with the converted ones (_compiled.run_lm). So this
+ * file decides nothing the checks could decide differently: it only
+ * declines.
  *
  * Registered in _minpack.pyf (pymethoddef) as _minpack.lm_compiled.
  */

@@ -239,7 +239,8 @@ def fsolve(
                              f"it returned {f0.size}")
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        f0 = np.array(f0, dtype=np.float64)
+        # (when not have_f0, MINPACK makes its own first evaluation)
+        f0 = np.array(f0, dtype=np.float64) if have_f0 else None
         route = python_route(
             residual_context(func, args, n, errors),
             None if fprime is None else
@@ -254,10 +255,9 @@ def fsolve(
                              "always fills fjac column by column (Fortran order)")
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
-        f0, have_f0 = np.zeros(n), False
+        f0 = None
         route = compiled_route(compiled, compiled_jac, user_data_address(args, compiled))
-    res = run_hybrid(route, have_f0, x, f0, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode,
-                     factor)
+    res = run_hybrid(route, f0, x, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:
         raise errors[0]

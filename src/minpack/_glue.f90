@@ -338,10 +338,10 @@ contains
 end module minpack_glue
 
 
-!> Least squares: lmdif (jac 0) or lmder. Wrapped by f2py twice (_minpack.pyf):
-!> as _minpack.lm, which holds the GIL (for callbacks that may call Python),
-!> and as _minpack.lm_nogil, which releases it; also called by _fastpath.c.
-!> Addresses are given as integers, 0 for NULL.
+!> Least squares: lmdif (jac 0) or lmder. Wrapped by f2py as _minpack.lm,
+!> which holds the GIL (for callbacks that may call Python), and called by
+!> _fastpath.c as _minpack.lm_compiled, which releases it (compiled callbacks
+!> only). Addresses are given as integers, 0 for NULL.
 subroutine minpack_glue_lm(func, jac, udata, block, progress, pdata, have_f0, m, n, x, fvec, &
                            ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, &
                            qtf, info, nfev, njev) bind(c, name="minpack_glue_lm")

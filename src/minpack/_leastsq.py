@@ -277,7 +277,8 @@ def leastsq(
         m = _check_m(m, f0.shape[0], n)
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        f0 = np.array(f0, dtype=np.float64)
+        # (when not have_f0, MINPACK makes its own first evaluation)
+        f0 = np.array(f0, dtype=np.float64) if have_f0 else None
         route = python_route(
             residual_context(func, args, m, errors, vectorized),
             None if Dfun is None else
@@ -289,10 +290,10 @@ def leastsq(
         m = _check_compiled(compiled, compiled_jac, Dfun, col_deriv, m, n)
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
-        f0, have_f0 = np.zeros(m), False
+        f0 = None
         route = compiled_route(compiled, compiled_jac, user_data_address(args, compiled))
-    out = run_lm(route, progress, have_f0, x, f0, ftol, xtol, gtol, maxfev, epsfcn,
-                 diag_arr, mode, factor)
+    out = run_lm(route, progress, m, f0, x, ftol, xtol, gtol, maxfev, epsfcn, diag_arr,
+                 mode, factor, full_output)
     return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol, maxfev, errors,
                    stopped)
 

@@ -48,27 +48,6 @@ def lm(
     MINPACK's default; with have_f0 1, fvec holds f(x) on entry.
     """
 
-def lm_nogil(
-    func: int,
-    jac: int,
-    udata: int,
-    block: int,
-    progress: int,
-    pdata: int,
-    have_f0: int,
-    x: npt.ArrayLike,
-    fvec: npt.ArrayLike,
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    maxfev: int,
-    epsfcn: float,
-    diag: npt.ArrayLike,
-    mode: int,
-    factor: float,
-) -> _LmResult:
-    """As lm, with the GIL released: compiled callbacks only."""
-
 def lm_compiled(
     func: int,
     jac: int,
@@ -87,9 +66,10 @@ def lm_compiled(
 ) -> _LmResult | NotImplementedType:
     """lmdif (jac 0) or lmder with compiled callbacks; releases the GIL.
 
-    Written in C (_fastpath.c). fvec, diag, fjac, ipvt and qtf are None
-    unless `full` is true. NotImplemented when an argument would need a
-    conversion; minpack.leastsq then takes the checked route.
+    Written in C (_fastpath.c), over the same glue entry as lm. fvec, diag,
+    fjac, ipvt and qtf are None unless `full` is true. NotImplemented when
+    an argument would need a conversion; minpack.leastsq then checks and
+    converts the arguments and calls it again.
     """
 
 def lm_batch(
