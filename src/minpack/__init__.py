@@ -7,8 +7,8 @@ fits on all cores, and an iteration `callback` on every path.
 """
 
 from ._batch import BatchResult, leastsq_batch
-from ._contexts import Iteration
 from ._chkder import check_jacobian
+from ._contexts import Iteration
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._leastsq import leastsq

@@ -216,63 +216,62 @@ class Route(NamedTuple):
     """What must stay alive while the solver runs (the context)."""
 
 
-def python_route(residual: ResidualContext, jacobian: JacobianContext | None) -> Route:
+def python_route(residual: ResidualContext,
+                 jacobian: JacobianContext | None) -> Route:
     """Python functions: the trampoline, with their context as user data."""
     fit = new(FitContext, (residual, jacobian))
+    jac = 0 if jacobian is None else TRAMPOLINE["jacobian"]
     block = TRAMPOLINE["block"] if residual.vectorized and jacobian is None else 0
-    return new(Route, (TRAMPOLINE["residual"],
-                       0 if jacobian is None else TRAMPOLINE["jacobian"], id(fit), block,
-                       True, fit))
+    return new(Route, (TRAMPOLINE["residual"], jac, id(fit), block, True, fit))
 
 
 def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
                    user_data: int) -> Route:
     """Compiled functions: their own addresses and user data."""
-    return new(Route, (compiled.address,
-                       0 if compiled_jac is None else compiled_jac.address, user_data, 0,
-                       False, None))
+    jac = 0 if compiled_jac is None else compiled_jac.address
+    return new(Route, (compiled.address, jac, user_data, 0, False, None))
 
 
-def run_lm(route: Route, progress: ProgressContext | None, m: int, f0: np.ndarray | None,
-           x: np.ndarray, ftol: float, xtol: float, gtol: float, maxfev: int,
-           epsfcn: float, diag: np.ndarray, mode: int, factor: float, full: bool) -> tuple:
+def run_lm(route: Route, progress: ProgressContext | None, m: int,
+           f0: np.ndarray | None, x: np.ndarray, ftol: float, xtol: float,
+           gtol: float, maxfev: int, epsfcn: float, diag: np.ndarray, mode: int,
+           factor: float, full: bool) -> tuple:
     """lmdif or lmder through the glue (see _minpack.pyi for the result).
 
     `f0`: None, or the residuals at x, which the solver takes as its first
-    evaluation.
-    With the GIL held (``_minpack.lm``) when a callback runs Python (the
-    trampoline, a progress report); else through the lean C entry, which
-    releases it and, when `full` is false, builds only x and the counts (the
-    arguments are checked already, so it takes them as they are). maxfev <= 0
-    means MINPACK's default.
+    evaluation. With the GIL held (``_minpack.lm``) when a callback runs
+    Python (the trampoline, a progress report); else through the lean C
+    entry, which releases it and, when `full` is false, builds only x and the
+    counts (the arguments are checked already, so it takes them as they
+    are). maxfev <= 0 means MINPACK's default.
     """
     if not route.python and progress is None:
-        out = _minpack.lm_compiled(route.func, route.jac, route.user_data, (), x, m, ftol,
-                                   xtol, gtol, maxfev, epsfcn, factor,
+        out = _minpack.lm_compiled(route.func, route.jac, route.user_data, (), x, m,
+                                   ftol, xtol, gtol, maxfev, epsfcn, factor,
                                    None if mode == 1 else diag, full)
         if out is NotImplemented:  # all arguments were made plain by the checks
             raise RuntimeError("minpack internal error: lm_compiled refused checked "
                                "arguments")
         return out
-    return _minpack.lm(route.func, route.jac, route.user_data, route.block,
-                       0 if progress is None else TRAMPOLINE["progress"],
-                       0 if progress is None else id(progress), int(f0 is not None), x,
-                       np.zeros(m) if f0 is None else f0, ftol, xtol, gtol, maxfev, epsfcn,
-                       diag, mode, factor)
+    report = 0 if progress is None else TRAMPOLINE["progress"]
+    return _minpack.lm(route.func, route.jac, route.user_data, route.block, report,
+                       id(progress) if report else 0, int(f0 is not None), x,
+                       np.zeros(m) if f0 is None else f0, ftol, xtol, gtol, maxfev,
+                       epsfcn, diag, mode, factor)
 
 
 def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
-               maxfev: int, ml: int, mu: int, epsfcn: float, diag: np.ndarray, mode: int,
-               factor: float) -> tuple:
+               maxfev: int, ml: int, mu: int, epsfcn: float, diag: np.ndarray,
+               mode: int, factor: float) -> tuple:
     """hybrd or hybrj through the glue, the GIL released for compiled functions.
 
     `f0`: None, or the functions at x, which the solver takes as its first
     evaluation. maxfev <= 0 means MINPACK's default.
     """
     entry = _minpack.hybrid if route.python else _minpack.hybrid_nogil
-    return entry(route.func, route.jac, route.user_data, int(f0 is not None), x,
-                 np.zeros(x.size) if f0 is None else f0, xtol, maxfev, ml, mu, epsfcn, diag,
-                 mode, factor)
+    fvec = np.zeros(x.size) if f0 is None else f0
+    return entry(route.func, route.jac, route.user_data, int(f0 is not None), x, fvec,
+                 xtol, maxfev, ml, mu, epsfcn, diag, mode, factor)
 
 
 def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,
@@ -305,7 +304,8 @@ def lean_lm(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any, xtol: A
         return NotImplemented
     jaddr = 0
     if Dfun is not None:
-        if compiled_jac is None or compiled_jac.user_data not in (None, compiled.user_data):
+        if compiled_jac is None or compiled_jac.user_data not in (
+                None, compiled.user_data):
             return NotImplemented
         jaddr = compiled_jac.address
     return _minpack.lm_compiled(compiled.address, jaddr, compiled.user_data,

@@ -133,8 +133,8 @@ class ModelResidual:
         m = self.ydata.shape[0]
         w = None if self.w is None else np.ascontiguousarray(
             np.broadcast_to(self.w, (m,)), dtype=np.float64)
-        return new(ModelContext, (self.f, self.xdata,
-                                  np.ascontiguousarray(self.ydata, dtype=np.float64), w))
+        ydata = np.ascontiguousarray(self.ydata, dtype=np.float64)
+        return new(ModelContext, (self.f, self.xdata, ydata, w))
 
 
 class ModelJacobian:
@@ -233,7 +233,8 @@ def jacobian_context(
 
     model = (new(ModelJacobianContext, (Dfun.jac, Dfun.xdata))
              if type(Dfun) is ModelJacobian and not args else None)
-    return new(JacobianContext, (Dfun, tuple(args), bool(col_deriv), errors, check, model))
+    return new(JacobianContext,
+               (Dfun, tuple(args), bool(col_deriv), errors, check, model))
 
 
 class Iteration:

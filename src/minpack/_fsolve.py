@@ -256,7 +256,8 @@ def fsolve(
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
         f0 = None
-        route = compiled_route(compiled, compiled_jac, user_data_address(args, compiled))
+        user_data = user_data_address(args, compiled)
+        route = compiled_route(compiled, compiled_jac, user_data)
     res = run_hybrid(route, f0, x, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:

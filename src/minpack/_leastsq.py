@@ -291,7 +291,8 @@ def leastsq(
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
         f0 = None
-        route = compiled_route(compiled, compiled_jac, user_data_address(args, compiled))
+        user_data = user_data_address(args, compiled)
+        route = compiled_route(compiled, compiled_jac, user_data)
     out = run_lm(route, progress, m, f0, x, ftol, xtol, gtol, maxfev, epsfcn, diag_arr,
                  mode, factor, full_output)
     return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol, maxfev, errors,
