@@ -13,10 +13,10 @@ pointer, a ``scipy.LowLevelCallable`` (recognised by its shape, so SciPy
 stays optional) and a ``PyCapsule``. Nothing here imports numba, cffi or
 SciPy. A Python function is passed as the C trampoline's address with the id
 of its context as user data (see ``_contexts``). Either way the result is a
-:class:`Route`, and `run_lm`, `run_hybrid` and `run_lm_batch` are the only
-places that call the extension's solvers; the only difference left between
-the two kinds is the GIL (held when a callback may run Python, released
-otherwise).
+:class:`Route`, and `lean_lm`, `run_lm`, `run_hybrid` and `run_lm_batch`
+are the only places that call the extension's solvers; the only difference
+left between the two kinds is the GIL (held when a callback may run Python,
+released otherwise).
 """
 
 from __future__ import annotations
@@ -216,13 +216,19 @@ class Route(NamedTuple):
     """What must stay alive while the solver runs (the context)."""
 
 
+# the trampoline's callbacks (see _contexts.TRAMPOLINE)
+_RESIDUAL, _JACOBIAN, _BLOCK, _PROGRESS = (
+    TRAMPOLINE[name] for name in ("residual", "jacobian", "block", "progress"))
+
+
 def python_route(residual: ResidualContext,
                  jacobian: JacobianContext | None) -> Route:
     """Python functions: the trampoline, with their context as user data."""
     fit = new(FitContext, (residual, jacobian))
-    jac = 0 if jacobian is None else TRAMPOLINE["jacobian"]
-    block = TRAMPOLINE["block"] if residual.vectorized and jacobian is None else 0
-    return new(Route, (TRAMPOLINE["residual"], jac, id(fit), block, True, fit))
+    if jacobian is not None:
+        return new(Route, (_RESIDUAL, _JACOBIAN, id(fit), 0, True, fit))
+    block = _BLOCK if residual.vectorized else 0
+    return new(Route, (_RESIDUAL, 0, id(fit), block, True, fit))
 
 
 def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
@@ -245,19 +251,21 @@ def run_lm(route: Route, progress: ProgressContext | None, m: int,
     counts (the arguments are checked already, so it takes them as they
     are). maxfev <= 0 means MINPACK's default.
     """
-    if not route.python and progress is None:
-        out = _minpack.lm_compiled(route.func, route.jac, route.user_data, (), x, m,
-                                   ftol, xtol, gtol, maxfev, epsfcn, factor,
-                                   None if mode == 1 else diag, full)
-        if out is NotImplemented:  # all arguments were made plain by the checks
-            raise RuntimeError("minpack internal error: lm_compiled refused checked "
-                               "arguments")
-        return out
-    report = 0 if progress is None else TRAMPOLINE["progress"]
-    return _minpack.lm(route.func, route.jac, route.user_data, route.block, report,
-                       id(progress) if report else 0, int(f0 is not None), x,
-                       np.zeros(m) if f0 is None else f0, ftol, xtol, gtol, maxfev,
-                       epsfcn, diag, mode, factor)
+    func, jac, user_data, block, python, _ = route
+    if progress is not None:
+        return _minpack.lm(func, jac, user_data, block, _PROGRESS, id(progress),
+                           int(f0 is not None), x, np.zeros(m) if f0 is None else f0,
+                           ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor)
+    if python:
+        return _minpack.lm(func, jac, user_data, block, 0, 0, int(f0 is not None), x,
+                           np.zeros(m) if f0 is None else f0, ftol, xtol, gtol,
+                           maxfev, epsfcn, diag, mode, factor)
+    out = _minpack.lm_compiled(func, jac, user_data, (), x, m, ftol, xtol, gtol, maxfev,
+                               epsfcn, factor, None if mode == 1 else diag, full)
+    if out is NotImplemented:  # all arguments were made plain by the checks
+        raise RuntimeError("minpack internal error: lm_compiled refused checked "
+                           "arguments")
+    return out
 
 
 def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
@@ -268,10 +276,13 @@ def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
     `f0`: None, or the functions at x, which the solver takes as its first
     evaluation. maxfev <= 0 means MINPACK's default.
     """
-    entry = _minpack.hybrid if route.python else _minpack.hybrid_nogil
-    fvec = np.zeros(x.size) if f0 is None else f0
-    return entry(route.func, route.jac, route.user_data, int(f0 is not None), x, fvec,
-                 xtol, maxfev, ml, mu, epsfcn, diag, mode, factor)
+    func, jac, user_data, _, python, _ = route
+    entry = _minpack.hybrid if python else _minpack.hybrid_nogil
+    if f0 is None:
+        return entry(func, jac, user_data, 0, x, np.zeros(x.size), xtol, maxfev, ml, mu,
+                     epsfcn, diag, mode, factor)
+    return entry(func, jac, user_data, 1, x, f0, xtol, maxfev, ml, mu, epsfcn, diag,
+                 mode, factor)
 
 
 def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,

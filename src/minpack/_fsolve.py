@@ -270,8 +270,8 @@ def fsolve(
         msg = (f"The compiled func or fprime returned a non-zero status; the "
                f"solver was stopped (ier = -|status| = {status}).")
     else:
-        if maxfev == 0:  # for the message (SciPy shows a negative one as it is)
-            maxfev = default_maxfev(n, use_jac)
+        if status == 2 and maxfev == 0:  # the limit in the message (SciPy
+            maxfev = default_maxfev(n, use_jac)  # shows a negative one as it is)
         msg = _messages(xtol, maxfev).get(status, "An error occurred.")
     if full_output:
         # SciPy hands out the Fortran matrix Q read in C order, i.e. Q^T.

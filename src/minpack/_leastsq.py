@@ -305,12 +305,12 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
     x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
-    if maxfev == 0:  # for the message (SciPy shows a negative one as it is)
-        maxfev = default_maxfev(x.size, use_jac)
     if info < 0 and stopped:
         info = STOPPED
     if not full_output and info in SUCCESS:
         return x, info
+    if info == 5 and maxfev == 0:  # the limit in the message (SciPy shows a
+        maxfev = default_maxfev(x.size, use_jac)  # negative one as it is)
     mesg = _message(info, ftol, xtol, gtol, maxfev, stopped)
     if full_output:
         cov_x = None

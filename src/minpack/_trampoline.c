@@ -288,6 +288,48 @@ int minpack_tramp_residual(int m, int n, const double *x, double *fvec, void *fi
     return 0;
 }
 
+/* r as a C-contiguous float64 array of shape (rows, cols): r itself when it
+ * is exactly a float64 array of that shape, else what check(r) returns (or
+ * check(r, k) when k > 0), which converts it or raises a clear error; a
+ * result of another shape is a ValueError with the message `wrong_shape`.
+ * Steals the reference to r; returns a new reference, or NULL with an
+ * exception set. */
+static PyObject *as_matrix(PyObject *r, npy_intp rows, npy_intp cols, PyObject *check,
+                           int k, const char *wrong_shape)
+{
+    PyObject *checked, *a;
+
+    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
+          PyArray_DIM((PyArrayObject *)r, 0) == rows &&
+          PyArray_DIM((PyArrayObject *)r, 1) == cols &&
+          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
+        if (k > 0) {
+            PyObject *kobj = PyLong_FromLong(k);
+            if (kobj == NULL) {
+                Py_DECREF(r);
+                return NULL;
+            }
+            checked = PyObject_CallFunctionObjArgs(check, r, kobj, NULL);
+            Py_DECREF(kobj);
+        } else {
+            checked = PyObject_CallOneArg(check, r);
+        }
+        Py_DECREF(r);
+        if (checked == NULL) return NULL;
+        r = checked;
+    }
+    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
+    Py_DECREF(r);
+    if (a == NULL) return NULL;
+    if (PyArray_DIM((PyArrayObject *)a, 0) != rows ||
+        PyArray_DIM((PyArrayObject *)a, 1) != cols) {
+        Py_DECREF(a);
+        PyErr_SetString(PyExc_ValueError, wrong_shape);
+        return NULL;
+    }
+    return a;
+}
+
 /* Copy J (a C-contiguous float64 array: (m, n) row by row, or with col_deriv
  * (n, m), which is already column-major) into the column-major fjac. */
 static void copy_jacobian(const double *J, int m, int n, int col_deriv, double *fjac,
@@ -317,7 +359,7 @@ int minpack_tramp_jacobian(int m, int n, const double *x, double *fjac, int ldfj
     PyObject *errors = FIELD(ctx, JAC_ERRORS);
     PyObject *check = FIELD(ctx, JAC_CHECK);
     PyObject *model = FIELD(ctx, JAC_MODEL);
-    PyObject *r, *checked, *a;
+    PyObject *r, *a;
     npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
 
     if (model != Py_None)
@@ -325,25 +367,8 @@ int minpack_tramp_jacobian(int m, int n, const double *x, double *fjac, int ldfj
     else
         r = call_at(dfun, args, n, 0, x);
     if (r == NULL) return record_exception(errors);
-
-    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
-          PyArray_DIM((PyArrayObject *)r, 0) == rows &&
-          PyArray_DIM((PyArrayObject *)r, 1) == cols &&
-          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
-        checked = PyObject_CallOneArg(check, r);
-        Py_DECREF(r);
-        if (checked == NULL) return record_exception(errors);
-        r = checked;
-    }
-    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
-    Py_DECREF(r);
+    a = as_matrix(r, rows, cols, check, 0, "Dfun returned a Jacobian of the wrong shape");
     if (a == NULL) return record_exception(errors);
-    if (PyArray_DIM((PyArrayObject *)a, 0) != rows ||
-        PyArray_DIM((PyArrayObject *)a, 1) != cols) {
-        Py_DECREF(a);
-        PyErr_SetString(PyExc_ValueError, "Dfun returned a Jacobian of the wrong shape");
-        return record_exception(errors);
-    }
     copy_jacobian(PyArray_DATA((PyArrayObject *)a), m, n, col_deriv, fjac, ldfjac);
     Py_DECREF(a);
     return 0;
@@ -360,35 +385,14 @@ int minpack_tramp_block(int m, int n, int k, const double *x, double *fvec, void
     PyObject *args = FIELD(ctx, RES_ARGS);
     PyObject *errors = FIELD(ctx, RES_ERRORS);
     PyObject *check_block = FIELD(ctx, RES_CHECK_BLOCK);
-    PyObject *r, *checked, *a, *kobj;
+    PyObject *r, *a;
     const double *src;
     int i, j;
 
     r = call_at(func, args, n, k, x);
     if (r == NULL) return record_exception(errors);
-    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
-          PyArray_DIM((PyArrayObject *)r, 0) == m &&
-          PyArray_DIM((PyArrayObject *)r, 1) == k &&
-          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
-        kobj = PyLong_FromLong(k);
-        if (kobj == NULL) {
-            Py_DECREF(r);
-            return record_exception(errors);
-        }
-        checked = PyObject_CallFunctionObjArgs(check_block, r, kobj, NULL);
-        Py_DECREF(kobj);
-        Py_DECREF(r);
-        if (checked == NULL) return record_exception(errors);
-        r = checked;
-    }
-    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
-    Py_DECREF(r);
+    a = as_matrix(r, m, k, check_block, k, "func returned residuals of the wrong shape");
     if (a == NULL) return record_exception(errors);
-    if (PyArray_DIM((PyArrayObject *)a, 0) != m || PyArray_DIM((PyArrayObject *)a, 1) != k) {
-        Py_DECREF(a);
-        PyErr_SetString(PyExc_ValueError, "func returned residuals of the wrong shape");
-        return record_exception(errors);
-    }
     src = PyArray_DATA((PyArrayObject *)a);
     for (j = 0; j < k; j++)
         for (i = 0; i < m; i++)
