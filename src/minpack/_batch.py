@@ -250,7 +250,7 @@ def leastsq_batch(
 
     if epsfcn is None:
         epsfcn = np.finfo(np.float64).eps
-    maxfev = max(maxfev, 0)  # any maxfev <= 0 is the default (and fits a C int)
+    maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
     mode, diag_arr = as_diag(diag, n)
     ier = np.zeros(K, dtype=np.int32)
     nfev = np.zeros(K, dtype=np.int32)

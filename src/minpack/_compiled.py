@@ -252,7 +252,7 @@ def run_lm(route: Route, progress: ProgressContext | None, m: int,
     are). maxfev <= 0 means MINPACK's default.
     """
     func, jac, user_data, block, python, _ = route
-    maxfev = max(maxfev, 0)  # any maxfev <= 0 is the default (and fits a C int)
+    maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
     if progress is not None:
         return _minpack.lm(func, jac, user_data, block, _PROGRESS, id(progress),
                            int(f0 is not None), x, np.zeros(m) if f0 is None else f0,
@@ -278,7 +278,7 @@ def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
     evaluation. maxfev <= 0 means MINPACK's default.
     """
     func, jac, user_data, _, python, _ = route
-    maxfev = max(maxfev, 0)  # any maxfev <= 0 is the default (and fits a C int)
+    maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
     entry = _minpack.hybrid if python else _minpack.hybrid_nogil
     if f0 is None:
         return entry(func, jac, user_data, 0, x, np.zeros(x.size), xtol, maxfev, ml, mu,
