@@ -10,6 +10,7 @@
 module minpack_capi
     use, intrinsic :: iso_c_binding, only: c_int, c_double, c_ptr, c_funptr, c_loc, &
         c_f_pointer, c_f_procpointer
+    use, intrinsic :: iso_fortran_env, only: int64
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, covar
     use minpack_lm, only: lmdif, lmder
@@ -20,7 +21,7 @@ module minpack_capi
     private
 
     public :: minpack_func, minpack_jac
-    public :: c_callbacks, call_func, call_func_jac
+    public :: c_callbacks, call_func, call_func_jac, stop_on, default_maxfev
     public :: minpack_lmdif, minpack_lmder, minpack_lmdif1, minpack_lmder1
     public :: minpack_enorm, minpack_covar
     public :: minpack_fjrow
@@ -137,8 +138,8 @@ contains
         integer(c_int) :: ipvt(n)
 
         allocate(fjac(max(m, 1), n))
-        info = minpack_lmdif(func, m, n, x, fvec, tol, tol, 0.0_dp, 200 * (n + 1), 0.0_dp, &
-                             diag, 1, 100.0_dp, nfev, fjac, max(m, 1), ipvt, qtf, udata)
+        info = minpack_lmdif(func, m, n, x, fvec, tol, tol, 0.0_dp, default_maxfev(n, .false.), &
+                             0.0_dp, diag, 1, 100.0_dp, nfev, fjac, max(m, 1), ipvt, qtf, udata)
         if (info == 8) info = 4
     end function minpack_lmdif1
 
@@ -159,7 +160,8 @@ contains
         real(dp) :: diag(n), qtf(n)
 
         info = minpack_lmder(func, jac, m, n, x, fvec, fjac, ldfjac, tol, tol, 0.0_dp, &
-                             100 * (n + 1), diag, 1, 100.0_dp, nfev, njev, ipvt, qtf, udata)
+                             default_maxfev(n, .true.), diag, 1, 100.0_dp, nfev, njev, ipvt, qtf, &
+                             udata)
         if (info == 8) info = 4
     end function minpack_lmder1
 
@@ -226,7 +228,23 @@ contains
         end select
     end subroutine call_func_jac
 
-    !> A non-zero callback status becomes a negative iflag.
+    !> MINPACK-1's default limit on function evaluations: 200 (n + 1) with a
+    !> difference Jacobian, 100 (n + 1) with an analytic one (at most huge(0)).
+    pure function default_maxfev(n, with_jac) result(maxfev)
+        integer, intent(in) :: n
+            !! number of variables
+        logical, intent(in) :: with_jac
+            !! whether the Jacobian is computed by the caller
+        integer :: maxfev
+
+        integer(int64) :: limit
+
+        limit = merge(100_int64, 200_int64, with_jac) * (int(n, int64) + 1)
+        maxfev = int(min(limit, int(huge(maxfev), int64)))
+    end function default_maxfev
+
+    !> A non-zero callback status becomes a negative iflag (-|status|; the
+    !> most negative integer stays as it is).
     pure subroutine stop_on(status, iflag)
         integer(c_int), intent(in) :: status
         integer, intent(inout) :: iflag
@@ -278,7 +296,8 @@ contains
         real(dp) :: diag(n), qtf(n)
 
         info = minpack_lmstr(func, fjrow, m, n, x, fvec, fjac, ldfjac, tol, tol, 0.0_dp, &
-                             100 * (n + 1), diag, 1, 100.0_dp, nfev, njev, ipvt, qtf, udata)
+                             default_maxfev(n, .true.), diag, 1, 100.0_dp, nfev, njev, ipvt, qtf, &
+                             udata)
         if (info == 8) info = 4
     end function minpack_lmstr1
 
@@ -382,8 +401,9 @@ contains
 
         allocate(fjac(max(n, 1), n), r(max((n * (n + 1)) / 2, 1)))
         diag = 1.0_dp
-        info = minpack_hybrd(func, n, x, fvec, tol, 200 * (n + 1), n - 1, n - 1, 0.0_dp, &
-                             diag, 2, 100.0_dp, nfev, fjac, max(n, 1), r, size(r), qtf, udata)
+        info = minpack_hybrd(func, n, x, fvec, tol, default_maxfev(n, .false.), n - 1, n - 1, &
+                             0.0_dp, diag, 2, 100.0_dp, nfev, fjac, max(n, 1), r, size(r), qtf, &
+                             udata)
         if (info == 5) info = 4
     end function minpack_hybrd1
 
@@ -405,8 +425,8 @@ contains
 
         allocate(r(max((n * (n + 1)) / 2, 1)))
         diag = 1.0_dp
-        info = minpack_hybrj(func, jac, n, x, fvec, fjac, ldfjac, tol, 100 * (n + 1), diag, &
-                             2, 100.0_dp, nfev, njev, r, size(r), qtf, udata)
+        info = minpack_hybrj(func, jac, n, x, fvec, fjac, ldfjac, tol, default_maxfev(n, .true.), &
+                             diag, 2, 100.0_dp, nfev, njev, r, size(r), qtf, udata)
         if (info == 5) info = 4
     end function minpack_hybrj1
 

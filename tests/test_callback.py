@@ -325,13 +325,13 @@ def test_batch_callback_reports_what_leastsq_reports(lmder, compiled):
 
 def test_an_error_escaping_the_progress_report_is_raised(monkeypatch):
     """Not swallowed: leastsq raises it (the report runs through the trampoline)."""
-    from minpack import _leastsq
+    from minpack import _contexts, _leastsq
 
     def broken_progress(callback, errors, stopped, k=None):
-        def progress(nfev, x, fvec):
+        def report(nfev, x, fvec):
             raise KeyError("escaped the report")
-        return progress
+        return _contexts.ProgressContext(report, errors)
 
-    monkeypatch.setattr(_leastsq, "progress_callback", broken_progress)
+    monkeypatch.setattr(_leastsq, "progress_context", broken_progress)
     with pytest.raises(KeyError, match="escaped the report"):
         minpack.leastsq(lambda p: p - 1.0, [0.0, 0.0], callback=lambda it: None)

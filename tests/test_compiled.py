@@ -247,11 +247,11 @@ class ArraySubclass(np.ndarray):
 ROUTES = {
     "plain": (True, {}),
     "x0 tuple": (True, {"x0": (1.0, 1.0, 0)}),
-    "x0 int array": (True, {"x0": np.array([1, 1, 0])}),
-    "x0 float32": (True, {"x0": np.array([1.0, 1.0, 0.0], dtype=np.float32)}),
+    "x0 int array": (False, {"x0": np.array([1, 1, 0])}),
+    "x0 float32": (False, {"x0": np.array([1.0, 1.0, 0.0], dtype=np.float32)}),
     "int tolerances": (True, {"gtol": 0, "factor": 100}),
     "diag float64 array": (True, {"diag": np.array([1.0, 2.0, 3.0])}),
-    "x0 big-endian": (True, {"x0": np.array([1.0, 1.0, 0.0], dtype=">f8")}),
+    "x0 big-endian": (False, {"x0": np.array([1.0, 1.0, 0.0], dtype=">f8")}),
     "x0 strided": (True, {"x0": np.array([1.0, 9.0, 1.0, 9.0, 0.0, 9.0])[::2]}),
     "diag big-endian": (False, {"diag": np.array([1.0, 2.0, 3.0], dtype=">f8")}),
     "x0 2-D": (False, {"x0": np.array([[1.0, 1.0, 0.0]])}),
@@ -271,18 +271,18 @@ ROUTES = {
 @pytest.mark.parametrize("name", ROUTES, ids=ROUTES.keys())
 def test_lean_and_general_routes_agree(name, lmder, monkeypatch):
     """Whichever route a call takes, the fit is the same, bit for bit."""
-    from minpack import _leastsq
+    from minpack import _compiled
 
     lean, overrides = ROUTES[name]
     taken = []
-    real = _leastsq._lean_compiled
+    real = _compiled.lean_lm
 
     def spy(*a, **k):
         out = real(*a, **k)
         taken.append(out is not NotImplemented)
         return out
 
-    monkeypatch.setattr(_leastsq, "_lean_compiled", spy)
+    monkeypatch.setattr(_compiled, "lean_lm", spy)
     kwargs = {"x0": np.array(EXP.x0), "args": (EXP.data.copy(),), "m": EXP.m}
     kwargs.update(overrides)
     x0 = kwargs.pop("x0")

@@ -760,7 +760,7 @@ OUTPUT_KINDS = {
 @pytest.mark.parametrize("sigma", [None, 0.5, "1-D"], ids=["unweighted", "scalar", "1-D"])
 @pytest.mark.parametrize("kind", OUTPUT_KINDS, ids=OUTPUT_KINDS.keys())
 def test_model_output_kinds_match_scipy(kind, sigma, monkeypatch):
-    from minpack._callbacks import ModelResidual
+    from minpack._contexts import ModelResidual
 
     convert = OUTPUT_KINDS[kind]
     calls = []
@@ -838,7 +838,7 @@ def test_model_residual_honours_numpy_errstate():
 
 
 def test_model_residual_is_callable_like_scipys_residual():
-    from minpack._callbacks import ModelResidual
+    from minpack._contexts import ModelResidual
 
     w = np.full(30, 2.0)
     r = ModelResidual(lambda t, a, b: a * t + b, T_EXP, Y_EXP, w)

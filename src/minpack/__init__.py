@@ -9,8 +9,8 @@ iteration `callback` on every path.
 """
 
 from ._batch import BatchResult, leastsq_batch
-from ._callbacks import Iteration
 from ._chkder import check_jacobian
+from ._contexts import Iteration
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._fsolve import fsolve
 from ._least_squares import least_squares

@@ -1,7 +1,7 @@
 """``leastsq_batch``: many independent least-squares fits in one call.
 
 With compiled residuals (see ``_compiled.py``) the fits run in Fortran
-(``minpack_c_lm_batch`` in ``_glue.f90``) on several threads with the GIL
+(``minpack_glue_lm_batch`` in ``_glue.f90``) on several threads with the GIL
 released; Python callables are accepted too and fitted one after another.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _minpack
-from ._callbacks import Iteration, as_diag, as_maxfev, as_real
-from ._compiled import as_compiled
+from ._checks import SUCCESS, as_diag, as_maxfev, as_real, check_sizes
+from ._compiled import as_compiled, compiled_route, run_lm_batch
+from ._contexts import Iteration
 from ._leastsq import STOPPED, leastsq
 from ._nonfinite import NONFINITE_START, NonFiniteStartError
 
@@ -70,7 +70,7 @@ class BatchResult:
     @property
     def success(self) -> np.ndarray:
         """Boolean array: which fits converged (ier 1-4)."""
-        return (self.ier >= 1) & (self.ier <= 4)
+        return np.isin(self.ier, SUCCESS)
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -247,19 +247,16 @@ def leastsq_batch(
         raise TypeError("m (the number of residuals per problem) is required with "
                         "a compiled func")
     m = operator.index(m)
-    if n > m:
-        raise TypeError(f"Improper input: func input vector length N={n} must not "
-                        f"exceed func output vector length M={m} (m)")
+    check_sizes(n, m)
     if data is not None and compiled.user_data is not None:
         raise TypeError("func carries its own user_data (a LowLevelCallable or a "
                         "PyCapsule with a context); args must then be None")
     if callback is not None:
         return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
 
-    if maxfev <= 0:  # 0 or negative: the default, as in leastsq
-        maxfev = (100 if Dfun is not None else 200) * (n + 1)
     if epsfcn is None:
         epsfcn = np.finfo(np.float64).eps
+    maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
     mode, diag_arr = as_diag(diag, n)
     ier = np.zeros(K, dtype=np.int32)
     nfev = np.zeros(K, dtype=np.int32)
@@ -270,13 +267,13 @@ def leastsq_batch(
     dummy = np.zeros(1)
     ubase = 0 if data is None else data.ctypes.data
     ustride = 0 if data is None else data.strides[0]
-    jaddr = 0 if compiled_jac is None else compiled_jac.address
     if data is None and compiled.user_data is not None:
         ubase = compiled.user_data
+    route = compiled_route(compiled, compiled_jac, ubase)
 
-    def run(k0: int, k1: int) -> None:
-        _minpack.lm_c_batch(
-            compiled.address, jaddr, ubase + k0 * ustride, ustride, m, n, k1 - k0,
+    def run(k0: int, k1: int) -> None:  # maxfev <= 0: MINPACK's default
+        run_lm_batch(
+            route, ubase + k0 * ustride, ustride, m, n, k1 - k0,
             x[k0:k1].reshape(-1), ftol, xtol, gtol, maxfev, epsfcn, diag_arr, mode,
             factor, int(full_output), dummy if fvec is None else fvec[k0:k1].reshape(-1),
             int(full_output), dummy if cov is None else cov[k0:k1].reshape(-1),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _minpack
-from ._callbacks import as_start, describe, residual_array, shape_mismatch
+from ._checks import as_start, describe, residual_array, shape_mismatch
 
 __all__ = ["check_jacobian"]
 

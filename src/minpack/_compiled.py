@@ -1,16 +1,22 @@
-"""Compiled residuals and Jacobians: recognise them and find their addresses.
+"""The callbacks of a solver call as the Fortran glue takes them, and the calls.
 
-A compiled function is called from Fortran through the C interface of the
-library (``minpack/minpack_capi.f90``), with these C signatures::
+Every callback reaches the solver through the C interface of the library
+(``minpack/minpack_capi.f90``), with these C signatures::
 
     int func(int m, int n, const double *x, double *fvec, void *user_data);
     int jac(int m, int n, const double *x, double *fjac, int ldfjac,
             void *user_data);   /* fjac column-major, leading dimension ldfjac */
 
-Accepted forms: a numba ``cfunc`` object, a ctypes function pointer, a cffi
-function pointer, a ``scipy.LowLevelCallable`` (recognised by its shape, so
-SciPy stays optional) and a ``PyCapsule``. Nothing here imports numba, cffi or
-SciPy.
+A compiled function is passed as it is: its address and user data. Accepted
+forms: a numba ``cfunc`` object, a ctypes function pointer, a cffi function
+pointer, a ``scipy.LowLevelCallable`` (recognised by its shape, so SciPy
+stays optional) and a ``PyCapsule``. Nothing here imports numba, cffi or
+SciPy. A Python function is passed as the C trampoline's address with the id
+of its context as user data (see ``_contexts``). Either way the result is a
+:class:`Route`, and `lean_lm`, `run_lm`, `run_hybrid` and `run_lm_batch`
+are the only places that call the extension's solvers; the only difference
+left between the two kinds is the GIL (held when a callback may run Python,
+released otherwise).
 """
 
 from __future__ import annotations
@@ -22,9 +28,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._callbacks import ModelJacobian, ModelResidual
+from . import _minpack
+from ._contexts import (
+    TRAMPOLINE,
+    FitContext,
+    JacobianContext,
+    ModelJacobian,
+    ModelResidual,
+    ProgressContext,
+    ResidualContext,
+    new,
+)
 
-__all__ = ["PLAIN", "Compiled", "as_compiled", "user_data_address"]
+__all__ = ["PLAIN", "Compiled", "Route", "as_compiled", "compiled_route", "lean_lm",
+           "python_route", "run_hybrid", "run_lm", "run_lm_batch", "user_data_address"]
 
 FUNC_SIGNATURE = "int (int, int, double *, double *, void *)"
 JAC_SIGNATURE = "int (int, int, double *, double *, int, void *)"
@@ -180,3 +197,132 @@ def user_data_address(args: Any, compiled: Compiled, argname: str = "func") -> i
         "args for a compiled function must be () or a single C-contiguous numpy "
         f"array whose data pointer becomes user_data; got {len(args)} argument(s) "
         f"of type(s) {', '.join(type(a).__name__ for a in args)}")
+
+
+class Route(NamedTuple):
+    """The callbacks of one solver call, as the Fortran glue takes them."""
+
+    func: int
+    """Address of the residual function (C API signature)."""
+    jac: int
+    """Address of the Jacobian function; 0: difference Jacobian."""
+    user_data: int
+    """Their user data."""
+    block: int
+    """0, or the trampoline's block callback (a vectorized Python func)."""
+    python: bool
+    """A callback runs Python: the solver must hold the GIL."""
+    keepalive: Any
+    """What must stay alive while the solver runs (the context)."""
+
+
+# the trampoline's callbacks (see _contexts.TRAMPOLINE)
+_RESIDUAL, _JACOBIAN, _BLOCK, _PROGRESS = (
+    TRAMPOLINE[name] for name in ("residual", "jacobian", "block", "progress"))
+
+
+def python_route(residual: ResidualContext,
+                 jacobian: JacobianContext | None) -> Route:
+    """Python functions: the trampoline, with their context as user data."""
+    fit = new(FitContext, (residual, jacobian))
+    if jacobian is not None:
+        return new(Route, (_RESIDUAL, _JACOBIAN, id(fit), 0, True, fit))
+    block = _BLOCK if residual.vectorized else 0
+    return new(Route, (_RESIDUAL, 0, id(fit), block, True, fit))
+
+
+def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
+                   user_data: int) -> Route:
+    """Compiled functions: their own addresses and user data."""
+    jac = 0 if compiled_jac is None else compiled_jac.address
+    return new(Route, (compiled.address, jac, user_data, 0, False, None))
+
+
+def run_lm(route: Route, progress: ProgressContext | None, m: int,
+           f0: np.ndarray | None, x: np.ndarray, ftol: float, xtol: float,
+           gtol: float, maxfev: int, epsfcn: float, diag: np.ndarray, mode: int,
+           factor: float, full: bool) -> tuple:
+    """lmdif or lmder through the glue (see _minpack.pyi for the result).
+
+    `f0`: None, or the residuals at x, which the solver takes as its first
+    evaluation. With the GIL held (``_minpack.lm``) when a callback runs
+    Python (the trampoline, a progress report); else through the lean C
+    entry, which releases it and, when `full` is false, builds only x and the
+    counts (the arguments are checked already, so it takes them as they
+    are). maxfev <= 0 means MINPACK's default.
+    """
+    func, jac, user_data, block, python, _ = route
+    maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
+    if progress is not None:
+        return _minpack.lm(func, jac, user_data, block, _PROGRESS, id(progress),
+                           int(f0 is not None), x, np.zeros(m) if f0 is None else f0,
+                           ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor)
+    if python:
+        return _minpack.lm(func, jac, user_data, block, 0, 0, int(f0 is not None), x,
+                           np.zeros(m) if f0 is None else f0, ftol, xtol, gtol,
+                           maxfev, epsfcn, diag, mode, factor)
+    out = _minpack.lm_compiled(func, jac, user_data, (), x, m, ftol, xtol, gtol, maxfev,
+                               epsfcn, factor, None if mode == 1 else diag, full)
+    if out is NotImplemented:  # all arguments were made plain by the checks
+        raise RuntimeError("minpack internal error: lm_compiled refused checked "
+                           "arguments")
+    return out
+
+
+def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
+               maxfev: int, ml: int, mu: int, epsfcn: float, diag: np.ndarray,
+               mode: int, factor: float) -> tuple:
+    """hybrd or hybrj through the glue, the GIL released for compiled functions.
+
+    `f0`: None, or the functions at x, which the solver takes as its first
+    evaluation. maxfev <= 0 means MINPACK's default.
+    """
+    func, jac, user_data, _, python, _ = route
+    maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
+    entry = _minpack.hybrid if python else _minpack.hybrid_nogil
+    if f0 is None:
+        return entry(func, jac, user_data, 0, x, np.zeros(x.size), xtol, maxfev, ml, mu,
+                     epsfcn, diag, mode, factor)
+    return entry(func, jac, user_data, 1, x, f0, xtol, maxfev, ml, mu, epsfcn, diag,
+                 mode, factor)
+
+
+def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,
+                 *args: Any) -> None:
+    """k fits of compiled functions, the GIL released (see _minpack.lm_batch)."""
+    if route.python:
+        raise RuntimeError("minpack internal error: a batch in Fortran calls "
+                           "compiled functions only")
+    _minpack.lm_batch(route.func, route.jac, ubase, ustride, m, n, k, *args)
+
+
+_EPS64 = float(np.finfo(np.float64).eps)
+
+
+def lean_lm(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any, xtol: Any,
+            gtol: Any, maxfev: Any, epsfcn: Any, factor: Any, diag: Any,
+            full_output: Any) -> tuple | Any:
+    """One fit through the lean C entry ``_minpack.lm_compiled``, or NotImplemented.
+
+    NotImplemented when `func` is not compiled, or when an argument is not of
+    the plain kind that entry takes as it is (it converts nothing); then the
+    checked route converts or explains.
+    """
+    try:  # an error is left to the checked route, which checks x0 etc. first
+        compiled = as_compiled(func, "func")
+        compiled_jac = None if Dfun is None else as_compiled(Dfun, "Dfun")
+    except TypeError:
+        return NotImplemented
+    if compiled is None:
+        return NotImplemented
+    jaddr = 0
+    if Dfun is not None:
+        if compiled_jac is None or compiled_jac.user_data not in (
+                None, compiled.user_data):
+            return NotImplemented
+        jaddr = compiled_jac.address
+    return _minpack.lm_compiled(compiled.address, jaddr, compiled.user_data,
+                                args if type(args) is tuple else (args,), x0, m,
+                                ftol, xtol, gtol, maxfev,
+                                _EPS64 if epsfcn is None else epsfcn, factor, diag,
+                                full_output)

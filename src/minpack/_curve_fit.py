@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ._callbacks import ModelJacobian, ModelResidual, as_start
+from ._checks import SUCCESS, as_start
+from ._contexts import ModelJacobian, ModelResidual
 from ._leastsq import leastsq
 from ._optimize import scipy_function
 
@@ -46,7 +47,6 @@ def _warning_category() -> type[Warning]:
     return OptimizeWarning
 
 
-_SUCCESS = (1, 2, 3, 4)
 
 _NAN_POLICIES = (None, "raise", "omit")
 
@@ -460,7 +460,7 @@ def curve_fit(
 
     popt, cov_x, infodict, mesg, ier = leastsq(
         residual, p0, Dfun=Dfun, full_output=True, **kwargs)
-    if ier not in _SUCCESS:
+    if ier not in SUCCESS:
         raise RuntimeError("Optimal parameters not found: " + mesg)
 
     pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)

@@ -1,15 +1,17 @@
-/* The lean entry of a single least-squares fit with compiled callbacks.
+/* The lean entry of a least-squares fit with compiled callbacks.
  *
- * A fit with a compiled residual takes about 10 microseconds in Fortran; the
- * general route to it (Python checks of every argument, then an f2py call
- * that converts 13 arguments and allocates the outputs) added about 6 more.
- * minpack.leastsq tries this entry first for a compiled func: it takes the
- * arguments positionally, accepts only the plain types a caller normally
- * passes, and does in C what the Python layer would, so the whole call costs
- * about a microsecond beyond the fit. For anything else (another type, a
- * value the Python layer would reject with an error message of its own) it
- * returns NotImplemented, and leastsq goes the general way: both routes give
- * the same results, one of them faster, and the errors are written once.
+ * A fit with a compiled residual takes a few microseconds in Fortran; an
+ * f2py call adds several more (it converts 19 arguments and allocates the
+ * outputs). This entry calls the same glue entry as f2py's _minpack.lm,
+ * minpack_glue_lm, with the GIL released, but converts nothing: it accepts
+ * only arguments that need no conversion (native float64 arrays, lists and
+ * tuples of exact floats and ints, exact floats and ints, NULL or one
+ * C-contiguous array as user data) and returns NotImplemented for anything
+ * else. minpack.leastsq calls it first with the user's arguments; on
+ * NotImplemented it checks and converts them (or explains what is wrong)
+ * and calls it again with the converted ones (_compiled.run_lm). So this
+ * file decides nothing the checks could decide differently: it only
+ * declines.
  *
  * Registered in _minpack.pyf (pymethoddef) as _minpack.lm_compiled.
  */
@@ -30,15 +32,17 @@
  * info_nonfinite_start): fvec is then returned even when `full` is false. */
 #define INFO_NONFINITE_START 10
 
-/* In _glue.f90: minpack_c_lm with C calling conventions. */
-extern void minpack_glue_lm_compiled(intptr_t faddr, intptr_t jaddr, intptr_t uaddr,
-                                     int m, int n, double *x, double *fvec,
-                                     double ftol, double xtol, double gtol, int maxfev,
-                                     double epsfcn, double *diag, int mode, double factor,
-                                     double *fjac, int *ipvt, double *qtf, int *info,
-                                     int *nfev, int *njev);
+/* In _glue.f90 (bind(c), every argument by address). */
+extern void minpack_glue_lm(const intptr_t *func, const intptr_t *jac, const intptr_t *udata,
+                            const intptr_t *block, const intptr_t *progress,
+                            const intptr_t *pdata, const int *have_f0, const int *m,
+                            const int *n, double *x, double *fvec, const double *ftol,
+                            const double *xtol, const double *gtol, const int *maxfev,
+                            const double *epsfcn, double *diag, const int *mode,
+                            const double *factor, double *fjac, int *ipvt, double *qtf,
+                            int *info, int *nfev, int *njev);
 
-PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *minpack_fast_lm(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* An exact float, or an exact int (not bool) within int64 (what NumPy
  * reads as a number, not an object), as a double; 0 otherwise. */
@@ -94,8 +98,8 @@ static int plain_address(PyObject *obj, intptr_t *out)
 }
 
 /* The starting point as a fresh 1-D float64 array, or NULL (no error set)
- * when it is not a plain one: a 1-D real array or a list/tuple of floats and
- * ints, not empty, all finite. */
+ * when it is not a plain one: a native 1-D float64 array (aligned, any
+ * stride), or a list/tuple of exact floats and ints; not empty, all finite. */
 static PyArrayObject *plain_start(PyObject *x0)
 {
     PyArrayObject *x;
@@ -104,11 +108,10 @@ static PyArrayObject *plain_start(PyObject *x0)
 
     if (PyArray_CheckExact(x0)) {
         PyArrayObject *a = (PyArrayObject *)x0;
-        int t = PyArray_TYPE(a);
-        if (PyArray_NDIM(a) != 1 || PyArray_SIZE(a) == 0) return NULL;
-        /* (not long double: its conversion may overflow, and warn) */
-        if (!(PyTypeNum_ISFLOAT(t) || PyTypeNum_ISINTEGER(t) || PyTypeNum_ISBOOL(t))
-            || t == NPY_LONGDOUBLE)
+        const char *src = PyArray_BYTES(a);
+        npy_intp stride = PyArray_NDIM(a) == 1 ? PyArray_STRIDE(a, 0) : 0;
+        if (PyArray_TYPE(a) != NPY_DOUBLE || PyArray_NDIM(a) != 1 || PyArray_SIZE(a) == 0
+            || !PyArray_ISALIGNED(a) || PyArray_ISBYTESWAPPED(a))
             return NULL;
         n = PyArray_SIZE(a);
         x = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_DOUBLE);
@@ -116,13 +119,8 @@ static PyArrayObject *plain_start(PyObject *x0)
             PyErr_Clear();
             return NULL;
         }
-        if (t == NPY_DOUBLE && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISBEHAVED_RO(a))
-            memcpy(PyArray_DATA(x), PyArray_DATA(a), (size_t)n * sizeof(double));
-        else if (PyArray_CopyInto(x, a) < 0) {
-            PyErr_Clear();
-            Py_DECREF(x);
-            return NULL;
-        }
+        xp = (double *)PyArray_DATA(x);
+        for (i = 0; i < n; i++) xp[i] = *(const double *)(src + i * stride);
     } else if (PyList_CheckExact(x0) || PyTuple_CheckExact(x0)) {
         n = PySequence_Fast_GET_SIZE(x0);
         if (n == 0) return NULL;
@@ -225,18 +223,19 @@ static PyObject *result(PyArrayObject *x, PyArrayObject *fvec, PyArrayObject *di
     return out;
 }
 
-/* lm_compiled(faddr, jaddr, udefault, fargs, x0, m, ftol, xtol, gtol, maxfev,
+/* lm_compiled(func, jac, udefault, fargs, x0, m, ftol, xtol, gtol, maxfev,
  *             epsfcn, factor, diag, full)
  * -> (x, fvec, diag, fjac, ipvt, qtf, info, nfev, njev), or NotImplemented.
- * jaddr 0 means lmdif, else lmder; maxfev <= 0 means MINPACK's default for
- * the driver; diag None means mode 1. When `full` is false, fvec, diag, fjac,
- * ipvt and qtf are None: the solver's work space for them is one block of
+ * func and jac are addresses (jac 0: lmdif, else lmder); maxfev <= 0 means
+ * MINPACK's default (minpack_glue_lm applies it); diag None means mode 1.
+ * When `full` is false, fvec, diag, fjac, ipvt and qtf are None: the
+ * solver's work space for them is one block of
  * memory, freed before returning (fvec, the residuals at x0, is kept when
  * info is INFO_NONFINITE_START). */
-PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+PyObject *minpack_fast_lm(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    intptr_t faddr, jaddr, uaddr;
-    int m, n, maxfev, mode = 1, full, info = 0, nfev = 0, njev = 0;
+    intptr_t faddr, jaddr, uaddr, none = 0;
+    int m, n, maxfev, mode = 1, full, have_f0 = 0, info = 0, nfev = 0, njev = 0;
     double ftol, xtol, gtol, epsfcn, factor, *work = NULL;
     const double *diag0;
     npy_intp dims[2];
@@ -269,11 +268,6 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
         Py_DECREF(x);
         Py_RETURN_NOTIMPLEMENTED;
     }
-    if (maxfev <= 0) { /* MINPACK's default, at most INT_MAX */
-        long long dflt = (jaddr ? 100LL : 200LL) * ((long long)n + 1);
-        maxfev = dflt > INT_MAX ? INT_MAX : (int)dflt;
-    }
-
     dims[0] = m;
     dims[1] = n;
     if (full) {
@@ -300,9 +294,10 @@ PyObject *minpack_lm_compiled(PyObject *self, PyObject *const *args, Py_ssize_t 
 
         if (diag0 != NULL) memcpy(wdiag, diag0, (size_t)n * sizeof(double));
         Py_BEGIN_ALLOW_THREADS
-        minpack_glue_lm_compiled(faddr, jaddr, uaddr, m, n, (double *)PyArray_DATA(x),
-                                 wfvec, ftol, xtol, gtol, maxfev, epsfcn, wdiag, mode,
-                                 factor, wfjac, wipvt, wqtf, &info, &nfev, &njev);
+        minpack_glue_lm(&faddr, &jaddr, &uaddr, &none, &none, &none, &have_f0, &m, &n,
+                        (double *)PyArray_DATA(x), wfvec, &ftol, &xtol, &gtol, &maxfev,
+                        &epsfcn, wdiag, &mode, &factor, wfjac, wipvt, wqtf, &info, &nfev,
+                        &njev);
         Py_END_ALLOW_THREADS
     }
     if (!full && info == INFO_NONFINITE_START) { /* leastsq says which residuals */

@@ -13,21 +13,26 @@ from typing import Any
 
 import numpy as np
 
-from . import _minpack
-from ._callbacks import (
+from ._checks import (
     F64,
     as_diag,
     as_maxfev,
     as_real,
     as_start,
+    default_maxfev,
     first_point,
-    jacobian_context,
     machine_epsilon,
     residual_array,
-    residual_context,
     shape_mismatch,
 )
-from ._compiled import as_compiled, user_data_address
+from ._compiled import (
+    as_compiled,
+    compiled_route,
+    python_route,
+    run_hybrid,
+    user_data_address,
+)
+from ._contexts import jacobian_context, residual_context
 from ._nonfinite import (
     NONFINITE_JACOBIAN,
     NONFINITE_START,
@@ -232,14 +237,10 @@ def fsolve(
     n = x.size
     xtol, factor = as_real(xtol, "xtol"), as_real(factor, "factor")
     epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
-    maxfev = as_maxfev(maxfev)
+    maxfev = as_maxfev(maxfev)  # <= 0: MINPACK's default (SciPy takes < 0 so too)
     if not isinstance(args, tuple):
         args = (args,)
     use_jac = fprime is not None
-    if maxfev == 0:
-        maxfev = (100 if use_jac else 200) * (n + 1)
-    # SciPy's C layer also takes a negative maxfev as the default
-    maxfev_run = (100 if use_jac else 200) * (n + 1) if maxfev < 0 else maxfev
     mode, diag_arr = as_diag(diag, n)
     ml, mu = (-10, -10) if band is None else _band(band)
     # a negative band width means a dense Jacobian, as in SciPy
@@ -265,14 +266,13 @@ def fsolve(
             check_start(f0, what="values")
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        context = residual_context(func, args, n, errors)  # alive during the call
-        jcontext = (None if fprime is None else
-                    jacobian_context(fprime, args, n, n, bool(col_deriv), errors,
-                                     checker="fsolve", argname="fprime"))
-        f0 = np.array(f0, dtype=np.float64)
-        res = _minpack.hybrid(id(context), 0 if jcontext is None else id(jcontext),
-                              int(have_f0), x, f0, xtol, maxfev_run, ml, mu, epsfcn,
-                              diag_arr, mode, factor)
+        # (when not have_f0, MINPACK makes its own first evaluation)
+        f0 = np.array(f0, dtype=np.float64) if have_f0 else None
+        route = python_route(
+            residual_context(func, args, n, errors),
+            None if fprime is None else
+            jacobian_context(fprime, args, n, n, bool(col_deriv), errors,
+                             checker="fsolve", argname="fprime"))
     else:
         if compiled is None or (use_jac and compiled_jac is None):
             raise TypeError("func and fprime must both be compiled functions, or "
@@ -280,12 +280,12 @@ def fsolve(
         if col_deriv:
             raise ValueError("col_deriv does not apply to a compiled fprime: it "
                              "always fills fjac column by column (Fortran order)")
-        uaddr = user_data_address(args, compiled)
-        jaddr = 0 if compiled_jac is None else compiled_jac.address
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
-        res = _minpack.hybrid_c(compiled.address, jaddr, uaddr, x, np.zeros(n), xtol,
-                                maxfev_run, ml, mu, epsfcn, diag_arr, mode, factor)
+        f0 = None
+        user_data = user_data_address(args, compiled)
+        route = compiled_route(compiled, compiled_jac, user_data)
+    res = run_hybrid(route, f0, x, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:
         raise errors[0]
@@ -299,6 +299,8 @@ def fsolve(
         msg = (f"The compiled func or fprime returned a non-zero status; the "
                f"solver was stopped (ier = -|status| = {status}).")
     else:
+        if status == 2 and maxfev == 0:  # the limit in the message (SciPy
+            maxfev = default_maxfev(n, use_jac)  # shows a negative one as it is)
         msg = _messages(xtol, maxfev).get(status, "An error occurred.")
     if full_output:
         # SciPy hands out the Fortran matrix Q read in C order, i.e. Q^T.

@@ -1,96 +1,90 @@
-!> Glue between the f2py extension (see _minpack.pyf) and the Fortran library.
+!> Glue between the extension minpack._minpack (_minpack.pyf, _fastpath.c)
+!> and the Fortran library.
+!>
+!> Every callback arrives as a C function with the C API's signature (see
+!> minpack/minpack_capi.f90) and the user data it is called with. For a
+!> compiled function these are the user's own; for a Python function they are
+!> the C trampoline (_trampoline.c, minpack_tramp_*) and the address of a
+!> context tuple that tells it which Python function to call. This file
+!> cannot tell the two apart: one route per driver (lm, hybrid, lm_batch).
+!>
+!> Two features of that route serve Python functions: a block callback, with
+!> which lmdif evaluates the n points of a difference Jacobian in one call (a
+!> vectorized residual), and a progress report once per iteration (MINPACK's
+!> nprint hook). And `fvec` may hold the residuals at x0 on entry (have_f0 =
+!> 1: Python evaluated them once to learn m), so the solver's first
+!> evaluation is answered from that buffer instead of calling again.
 !>
 !> One solver call = one `fit_callbacks` value on the stack, whose address the
 !> library hands back to the adapters below as user data. Nothing is stored in
 !> module variables, so calls are reentrant and thread-safe.
-!>
-!> The callbacks of a fit are either Python functions, reached through the C
-!> trampoline (_trampoline.c) with the address of a context tuple built in
-!> Python, or compiled C functions (see minpack/minpack_capi.f90). An optional
-!> Python `progress` function is called once per iteration (MINPACK's nprint
-!> hook), through the trampoline too.
-!>
-!> For Python residuals, `fvec` normally holds the residuals at x0 on entry
-!> (have_f0 = 1: Python evaluated them once to learn m), so the solver's own
-!> first evaluation is answered from that buffer instead of calling Python
-!> again.
-module minpack_pyglue
+module minpack_glue
     use, intrinsic :: iso_c_binding, only: c_ptr, c_loc, c_f_pointer, c_intptr_t, &
-        c_funptr, c_null_ptr, c_null_funptr, c_int, c_double, c_associated
+        c_funptr, c_null_ptr, c_null_funptr, c_int, c_double, c_associated, &
+        c_f_procpointer
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, covar
     use minpack_lm, only: lmdif, lmder
     use minpack_hybrid, only: hybrd, hybrj
-    use minpack_capi, only: c_callbacks, call_func, call_func_jac
+    use minpack_capi, only: c_callbacks, call_func, call_func_jac, stop_on, default_maxfev
     implicit none
     private
 
-    public :: fit_callbacks, python_callbacks, compiled_callbacks, run_lm, run_hybrid, lm_batch
+    public :: fit_callbacks, glue_callbacks, run_lm, run_hybrid, lm_batch
 
-    interface
-        !> The residual callback of the Python path, in C (_trampoline.c):
-        !> calls the Python function described by the tuple at ctx.
-        function minpack_py_residual(m, n, x, fvec, ctx) result(status) bind(c)
+    abstract interface
+        !> int block(int m, int n, int k, const double *x, double *fvec, void *user_data):
+        !> the residuals at the k columns of x (n by k) into the columns of fvec.
+        function minpack_glue_block(m, n, k, x, fvec, udata) result(status) bind(c)
             import :: c_int, c_double, c_ptr
             implicit none
-            integer(c_int), intent(in), value :: m, n
-            real(c_double), intent(in) :: x(n)
-            real(c_double), intent(inout) :: fvec(m)
-            type(c_ptr), intent(in), value :: ctx
-            integer(c_int) :: status
-        end function minpack_py_residual
-
-        !> The block callback of a vectorized Python fit, in C (_trampoline.c).
-        function minpack_py_block(m, n, k, x, fvec, ctx) result(status) bind(c)
-            import :: c_int, c_double, c_ptr
-            implicit none
-            integer(c_int), intent(in), value :: m, n, k
+            integer(c_int), intent(in), value :: m
+                !! residuals per point
+            integer(c_int), intent(in), value :: n
+                !! variables
+            integer(c_int), intent(in), value :: k
+                !! points
             real(c_double), intent(in) :: x(n, k)
+                !! the points, one per column
             real(c_double), intent(inout) :: fvec(m, k)
-            type(c_ptr), intent(in), value :: ctx
+                !! the residuals, one column per point
+            type(c_ptr), intent(in), value :: udata
+                !! the residual callback's user data
             integer(c_int) :: status
-        end function minpack_py_block
+        end function minpack_glue_block
 
-        !> The Jacobian callback of the Python path, in C (_trampoline.c).
-        function minpack_py_jacobian(m, n, x, fjac, ldfjac, ctx) result(status) bind(c)
+        !> int progress(int nfev, int m, int n, const double *x, const double *fvec,
+        !>              void *user_data): the state at the start of an iteration.
+        function minpack_glue_progress(nfev, m, n, x, fvec, udata) result(status) bind(c)
             import :: c_int, c_double, c_ptr
             implicit none
-            integer(c_int), intent(in), value :: m, n
+            integer(c_int), intent(in), value :: nfev
+                !! residual evaluations so far
+            integer(c_int), intent(in), value :: m
+                !! residuals
+            integer(c_int), intent(in), value :: n
+                !! variables
             real(c_double), intent(in) :: x(n)
-            real(c_double), intent(inout) :: fjac(ldfjac, n)
-            integer(c_int), intent(in), value :: ldfjac
-            type(c_ptr), intent(in), value :: ctx
-            integer(c_int) :: status
-        end function minpack_py_jacobian
-
-        !> The progress report of a fit, in C (_trampoline.c): calls the
-        !> Python function at ctx with (nfev, x, fvec).
-        function minpack_py_progress(nfev, m, n, x, fvec, ctx) result(status) bind(c)
-            import :: c_int, c_double, c_ptr
-            implicit none
-            integer(c_int), intent(in), value :: nfev, m, n
-            real(c_double), intent(in) :: x(n)
+                !! the current point
             real(c_double), intent(in) :: fvec(m)
-            type(c_ptr), intent(in), value :: ctx
+                !! the residuals there
+            type(c_ptr), intent(in), value :: udata
+                !! the report's own user data
             integer(c_int) :: status
-        end function minpack_py_progress
+        end function minpack_glue_progress
     end interface
 
     !> The callbacks of one solver call.
     type :: fit_callbacks
         type(c_callbacks) :: c
-            !! the compiled functions, used when `compiled` is true
-        logical :: compiled = .false.
-        type(c_ptr) :: pyctx = c_null_ptr
-            !! otherwise: the residuals through minpack_py_residual with this context
-        type(c_ptr) :: pyjctx = c_null_ptr
-            !! and the Jacobian through minpack_py_jacobian with this one
-        logical :: blocks = .false.
-            !! lmdif evaluates the points of a difference Jacobian in one call
-            !! (minpack_py_block, with pyctx)
-        type(c_ptr) :: progctx = c_null_ptr
-            !! when not NULL: a Python progress report every iteration
+            !! residuals, Jacobian (NULL: differences) and their user data
+        type(c_funptr) :: block = c_null_funptr
+            !! when not NULL: lmdif's difference Jacobians in one call each
+        type(c_funptr) :: progress = c_null_funptr
+            !! when not NULL: a report at the start of every iteration
+        type(c_ptr) :: progress_data = c_null_ptr
+            !! the report's user data
         logical :: have_f0 = .false.
             !! fvec holds the residuals at x0: skip the first evaluation
         integer :: nfev = 0
@@ -101,29 +95,32 @@ module minpack_pyglue
 
 contains
 
-    !> Callbacks for Python functions: the addresses of their context tuples
-    !> (pyjctx 0: no Jacobian; progctx 0: no progress report).
-    pure function python_callbacks(pyctx, pyjctx, progctx, blocks, have_f0) result(cb)
-        integer(c_intptr_t), intent(in) :: pyctx, pyjctx, progctx
-        logical, intent(in) :: blocks, have_f0
+    !> The callbacks given by address (0 for NULL).
+    pure function glue_callbacks(func, jac, udata, block, progress, pdata, have_f0) &
+            result(cb)
+        integer(c_intptr_t), intent(in) :: func
+            !! residuals: int func(m, n, x, fvec, user_data)
+        integer(c_intptr_t), intent(in) :: jac
+            !! Jacobian (0: differences): int jac(m, n, x, fjac, ldfjac, user_data)
+        integer(c_intptr_t), intent(in) :: udata
+            !! user data of func, jac and block
+        integer(c_intptr_t), intent(in) :: block
+            !! 0, or the block callback (see minpack_glue_block)
+        integer(c_intptr_t), intent(in) :: progress
+            !! 0, or the progress report (see minpack_glue_progress)
+        integer(c_intptr_t), intent(in) :: pdata
+            !! user data of the progress report
+        logical, intent(in) :: have_f0
+            !! fvec holds the residuals at x0 on entry
         type(fit_callbacks) :: cb
 
-        cb%pyctx = transfer(pyctx, c_null_ptr)
-        cb%pyjctx = transfer(pyjctx, c_null_ptr)
-        cb%progctx = transfer(progctx, c_null_ptr)
-        cb%blocks = blocks
+        cb%c = c_callbacks(transfer(func, c_null_funptr), transfer(jac, c_null_funptr), &
+                           transfer(udata, c_null_ptr))
+        cb%block = transfer(block, c_null_funptr)
+        cb%progress = transfer(progress, c_null_funptr)
+        cb%progress_data = transfer(pdata, c_null_ptr)
         cb%have_f0 = have_f0
-    end function python_callbacks
-
-    !> Callbacks for compiled functions given by address (0: no Jacobian).
-    pure function compiled_callbacks(faddr, jaddr, uaddr) result(cb)
-        integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
-        type(fit_callbacks) :: cb
-
-        cb%compiled = .true.
-        cb%c = c_callbacks(transfer(faddr, c_null_funptr), transfer(jaddr, c_null_funptr), &
-                           transfer(uaddr, c_null_ptr))
-    end function compiled_callbacks
+    end function glue_callbacks
 
     !> lmdif/hybrd callback: residuals (iflag 1 or 2) or the progress report.
     recursive subroutine fcn_adapter(m, n, x, fvec, iflag, udata)
@@ -161,11 +158,7 @@ contains
             call residuals(cb, m, n, x, fvec, iflag)
         case (2)
             cb%last_iflag = 2
-            if (cb%compiled) then
-                call call_func_jac(m, n, x, fvec, fjac, ldfjac, iflag, c_loc(cb%c))
-            else
-                call stop_on(int(minpack_py_jacobian(m, n, x, fjac, ldfjac, cb%pyjctx)), iflag)
-            end if
+            call call_func_jac(m, n, x, fvec, fjac, ldfjac, iflag, c_loc(cb%c))
         end select
     end subroutine fcn_jac_adapter
 
@@ -198,11 +191,13 @@ contains
         type(c_ptr), intent(in), value :: udata
 
         type(fit_callbacks), pointer :: cb
+        procedure(minpack_glue_block), pointer :: block
 
         call c_f_pointer(udata, cb)
+        call c_f_procpointer(cb%block, block)
         cb%nfev = cb%nfev + k
         cb%last_iflag = iflag
-        call stop_on(int(minpack_py_block(m, n, k, x, fvec, cb%pyctx)), iflag)
+        call stop_on(block(m, n, k, x, fvec, cb%c%udata), iflag)
     end subroutine block_adapter
 
     !> One residual evaluation; the first is answered from the buffer when it
@@ -218,16 +213,14 @@ contains
         cb%last_iflag = iflag
         if (cb%have_f0) then
             cb%have_f0 = .false.
-        else if (cb%compiled) then
-            call call_func(m, n, x, fvec, iflag, c_loc(cb%c))
         else
-            call stop_on(int(minpack_py_residual(m, n, x, fvec, cb%pyctx)), iflag)
+            call call_func(m, n, x, fvec, iflag, c_loc(cb%c))
         end if
     end subroutine residuals
 
     !> MINPACK's iflag = 0 call. The library makes it at the start of each
     !> iteration, right after the Jacobian, and once more when it stops; only
-    !> the former reach Python.
+    !> the former are reported.
     recursive subroutine report(cb, m, n, x, fvec, iflag)
         type(fit_callbacks), intent(inout) :: cb
         integer, intent(in) :: m, n
@@ -235,76 +228,82 @@ contains
         real(dp), intent(in) :: fvec(m)
         integer, intent(inout) :: iflag
 
-        if (cb%last_iflag /= 2 .or. .not. c_associated(cb%progctx)) return
+        procedure(minpack_glue_progress), pointer :: progress
+
+        if (cb%last_iflag /= 2 .or. .not. c_associated(cb%progress)) return
         cb%last_iflag = 0
-        call stop_on(int(minpack_py_progress(cb%nfev, m, n, x, fvec, cb%progctx)), iflag)
+        call c_f_procpointer(cb%progress, progress)
+        call stop_on(progress(cb%nfev, m, n, x, fvec, cb%progress_data), iflag)
     end subroutine report
 
-    !> A non-zero status from Python becomes a negative iflag.
-    pure subroutine stop_on(status, iflag)
-        integer, intent(in) :: status
-        integer, intent(inout) :: iflag
-
-        if (status /= 0) iflag = -abs(status)
-    end subroutine stop_on
-
-    !> lmdif (use_jac false) or lmder (true) through the adapters; with
-    !> cb%blocks, lmdif evaluates difference Jacobians in one call.
-    recursive subroutine run_lm(cb, use_jac, nprint, m, n, x, fvec, ftol, xtol, gtol, &
-                                maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
-                                info, nfev, njev)
+    !> lmdif (no Jacobian callback) or lmder through the adapters; maxfev <= 0
+    !> means MINPACK's default.
+    recursive subroutine run_lm(cb, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                                mode, factor, fjac, ipvt, qtf, info, nfev, njev)
         type(fit_callbacks), intent(inout), target :: cb
-        logical, intent(in) :: use_jac
-        integer, intent(in) :: nprint, m, n, maxfev, mode
+        integer, intent(in) :: m, n, maxfev, mode
         real(dp), intent(inout) :: x(n), fvec(m), diag(n)
         real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
         real(dp), intent(out) :: fjac(m, n), qtf(n)
         integer, intent(out) :: ipvt(n), info, nfev, njev
 
+        logical :: use_jac
+        integer :: limit, nprint
+
+        use_jac = c_associated(cb%c%jac)
+        limit = maxfev
+        if (maxfev <= 0) limit = default_maxfev(n, use_jac)
+        nprint = merge(1, 0, c_associated(cb%progress))
         if (use_jac) then
-            call lmder(fcn_jac_adapter, m, n, x, fvec, fjac, m, ftol, xtol, gtol, maxfev, &
+            call lmder(fcn_jac_adapter, m, n, x, fvec, fjac, m, ftol, xtol, gtol, limit, &
                        diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, c_loc(cb))
-        else if (cb%blocks) then
+        else if (c_associated(cb%block)) then
             njev = 0
-            call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+            call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, limit, epsfcn, diag, &
                        mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb), &
                        block_adapter)
         else
             njev = 0
-            call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+            call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, limit, epsfcn, diag, &
                        mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb))
         end if
     end subroutine run_lm
 
-    !> hybrd (use_jac false) or hybrj (true) through the adapters.
-    recursive subroutine run_hybrid(cb, use_jac, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, &
-                                    diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+    !> hybrd (no Jacobian callback) or hybrj through the adapters; maxfev <= 0
+    !> means MINPACK's default.
+    recursive subroutine run_hybrid(cb, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, &
+                                    mode, factor, fjac, r, qtf, info, nfev, njev)
         type(fit_callbacks), intent(inout), target :: cb
-        logical, intent(in) :: use_jac
         integer, intent(in) :: n, maxfev, ml, mu, mode
         real(dp), intent(inout) :: x(n), fvec(n), diag(n)
         real(dp), intent(in) :: xtol, epsfcn, factor
         real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
         integer, intent(out) :: info, nfev, njev
 
+        logical :: use_jac
+        integer :: limit
+
+        use_jac = c_associated(cb%c%jac)
+        limit = maxfev
+        if (maxfev <= 0) limit = default_maxfev(n, use_jac)
         if (use_jac) then
-            call hybrj(fcn_jac_adapter_square, n, x, fvec, fjac, n, xtol, maxfev, diag, mode, &
+            call hybrj(fcn_jac_adapter_square, n, x, fvec, fjac, n, xtol, limit, diag, mode, &
                        factor, 0, info, nfev, njev, r, size(r), qtf, c_loc(cb))
         else
             njev = 0
-            call hybrd(fcn_adapter_square, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, &
+            call hybrd(fcn_adapter_square, n, x, fvec, xtol, limit, ml, mu, epsfcn, diag, &
                        mode, factor, 0, info, nfev, fjac, n, r, size(r), qtf, c_loc(cb))
         end if
     end subroutine run_hybrid
 
-    !> k independent fits with compiled callbacks; problem p gets the user data
-    !> ubase + (p - 1) * ustride and starts from x(:, p). Per problem: the final
-    !> x, ier, nfev, njev, |fvec|, and on request fvec and the unscaled
-    !> covariance (NaN where it is undefined: singular R or ier not 1-4).
-    recursive subroutine lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xtol, &
+    !> k independent fits; problem p gets the user data ubase + (p - 1) *
+    !> ustride and starts from x(:, p). Per problem: the final x, ier, nfev,
+    !> njev, |fvec|, and on request fvec and the unscaled covariance (NaN where
+    !> it is undefined: singular R or ier not 1-4).
+    recursive subroutine lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xtol, &
                                   gtol, maxfev, epsfcn, diag0, mode, factor, want_fvec, &
                                   fvec, want_cov, cov, fnorm, ier, nfev, njev)
-        integer(c_intptr_t), intent(in) :: faddr, jaddr, ubase, ustride
+        integer(c_intptr_t), intent(in) :: func, jac, ubase, ustride
         integer, intent(in) :: m, n, k, maxfev, mode
         real(dp), intent(inout) :: x(n, k)
         real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor, diag0(n)
@@ -320,10 +319,11 @@ contains
 
         allocate(fv(m), fjac(m, n), qtf(n), diag(n), ipvt(n))
         do p = 1, k
-            cb = compiled_callbacks(faddr, jaddr, ubase + (p - 1) * ustride)
+            cb = glue_callbacks(func, jac, ubase + (p - 1) * ustride, 0_c_intptr_t, &
+                                0_c_intptr_t, 0_c_intptr_t, .false.)
             diag = diag0
-            call run_lm(cb, jaddr /= 0, 0, m, n, x(:, p), fv, ftol, xtol, gtol, maxfev, &
-                        epsfcn, diag, mode, factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p))
+            call run_lm(cb, m, n, x(:, p), fv, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, &
+                        factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p))
             fnorm(p) = enorm(m, fv)
             if (want_fvec) fvec(:, p) = fv
             if (want_cov) then
@@ -335,158 +335,187 @@ contains
         end do
     end subroutine lm_batch
 
-end module minpack_pyglue
+end module minpack_glue
 
 
-!> Least squares with Python residuals (and Jacobian, and progress report):
-!> Least squares with Python functions: wrapped by f2py as _minpack.lm (holds
-!> the GIL). pyctx, pyjctx, progctx: addresses of the context tuples of the
-!> residuals, the Jacobian (0: lmdif) and the progress report (0: none).
-subroutine minpack_py_lm(pyctx, pyjctx, progctx, use_block, have_f0, m, n, x, fvec, ftol, &
-                         xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
-                         info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t
-    use minpack_kinds, only: dp
-    use minpack_pyglue, only: fit_callbacks, python_callbacks, run_lm
-    implicit none
-    integer(c_intptr_t), intent(in) :: pyctx, pyjctx, progctx
-    integer, intent(in) :: use_block, have_f0, m, n, maxfev, mode
-    real(dp), intent(inout) :: x(n), fvec(m), diag(n)
-    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
-    real(dp), intent(out) :: fjac(m, n), qtf(n)
-    integer, intent(out) :: ipvt(n), info, nfev, njev
-
-    type(fit_callbacks), target :: cb
-
-    cb = python_callbacks(pyctx, pyjctx, progctx, use_block /= 0, have_f0 /= 0)
-    call run_lm(cb, pyjctx /= 0, merge(1, 0, progctx /= 0), m, n, x, fvec, ftol, xtol, &
-                gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-end subroutine minpack_py_lm
-
-
-!> Least squares with compiled residuals (and Jacobian when jaddr /= 0),
-!> without Python: called by _fastpath.c (_minpack.lm_compiled), which
-!> releases the GIL.
-subroutine minpack_glue_lm_compiled(faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, gtol, &
-                                    maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
-                                    info, nfev, njev) bind(c)
+!> Least squares: lmdif (jac 0) or lmder. Wrapped by f2py as _minpack.lm,
+!> which holds the GIL (for callbacks that may call Python), and called by
+!> _fastpath.c as _minpack.lm_compiled, which releases it (compiled callbacks
+!> only). Addresses are given as integers, 0 for NULL.
+subroutine minpack_glue_lm(func, jac, udata, block, progress, pdata, have_f0, m, n, x, fvec, &
+                           ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, &
+                           qtf, info, nfev, njev) bind(c, name="minpack_glue_lm")
     use, intrinsic :: iso_c_binding, only: c_intptr_t, c_int, c_double
-    use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_lm
+    use minpack_glue, only: fit_callbacks, glue_callbacks, run_lm
     implicit none
-    integer(c_intptr_t), value :: faddr, jaddr, uaddr
-    integer(c_int), value :: m, n, maxfev, mode
-    real(c_double), intent(inout) :: x(n), fvec(m), diag(n)
-    real(c_double), value :: ftol, xtol, gtol, epsfcn, factor
-    real(c_double), intent(out) :: fjac(m, n), qtf(n)
-    integer(c_int), intent(out) :: ipvt(n), info, nfev, njev
+    integer(c_intptr_t), intent(in) :: func
+        !! residuals, with the C API's signature
+    integer(c_intptr_t), intent(in) :: jac
+        !! Jacobian (0: lmdif)
+    integer(c_intptr_t), intent(in) :: udata
+        !! user data of func, jac and block
+    integer(c_intptr_t), intent(in) :: block
+        !! 0, or lmdif's block callback (all points of a difference Jacobian)
+    integer(c_intptr_t), intent(in) :: progress
+        !! 0, or the report at the start of each iteration
+    integer(c_intptr_t), intent(in) :: pdata
+        !! user data of the report
+    integer(c_int), intent(in) :: have_f0
+        !! 1: fvec holds the residuals at x on entry
+    integer(c_int), intent(in) :: m
+        !! residuals
+    integer(c_int), intent(in) :: n
+        !! variables
+    real(c_double), intent(inout) :: x(n)
+        !! start on entry, solution on exit
+    real(c_double), intent(inout) :: fvec(m)
+        !! residuals at the solution
+    real(c_double), intent(in) :: ftol, xtol, gtol
+        !! MINPACK's tolerances
+    integer(c_int), intent(in) :: maxfev
+        !! evaluation limit; <= 0: MINPACK's default
+    real(c_double), intent(in) :: epsfcn
+        !! step of the difference Jacobian
+    real(c_double), intent(inout) :: diag(n)
+        !! scaling (set by MINPACK with mode 1)
+    integer(c_int), intent(in) :: mode
+        !! 1: automatic scaling, 2: diag as given
+    real(c_double), intent(in) :: factor
+        !! initial step bound
+    real(c_double), intent(out) :: fjac(m, n)
+        !! R and Householder vectors of the final Jacobian
+    integer(c_int), intent(out) :: ipvt(n)
+        !! column permutation (1-based)
+    real(c_double), intent(out) :: qtf(n)
+        !! Q^T fvec
+    integer(c_int), intent(out) :: info
+        !! MINPACK's info, or -|status| of a callback that stopped it
+    integer(c_int), intent(out) :: nfev, njev
+        !! evaluations of func and jac
 
     type(fit_callbacks), target :: cb
 
-    cb = compiled_callbacks(faddr, jaddr, uaddr)
-    call run_lm(cb, jaddr /= 0, 0, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
-                mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-end subroutine minpack_glue_lm_compiled
+    cb = glue_callbacks(func, jac, udata, block, progress, pdata, have_f0 /= 0)
+    call run_lm(cb, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, &
+                fjac, ipvt, qtf, info, nfev, njev)
+end subroutine minpack_glue_lm
 
 
-!> Least squares with compiled residuals and a Python progress report:
-!> Least squares with compiled residuals and a Python progress report (the
-!> context tuple at progctx): wrapped by f2py as _minpack.lm_c_progress
-!> (holds the GIL).
-subroutine minpack_c_lm_progress(progctx, faddr, jaddr, uaddr, m, n, x, fvec, ftol, xtol, &
-                                 gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, qtf, &
-                                 info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_null_ptr
-    use minpack_kinds, only: dp
-    use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_lm
+!> Roots: hybrd (jac 0) or hybrj. Wrapped by f2py twice (_minpack.pyf): as
+!> _minpack.hybrid (holds the GIL) and _minpack.hybrid_nogil (releases it).
+subroutine minpack_glue_hybrid(func, jac, udata, have_f0, n, x, fvec, xtol, maxfev, ml, mu, &
+                               epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, njev) &
+        bind(c, name="minpack_glue_hybrid")
+    use, intrinsic :: iso_c_binding, only: c_intptr_t, c_int, c_double
+    use minpack_glue, only: fit_callbacks, glue_callbacks, run_hybrid
     implicit none
-    integer(c_intptr_t), intent(in) :: progctx, faddr, jaddr, uaddr
-    integer, intent(in) :: m, n, maxfev, mode
-    real(dp), intent(inout) :: x(n), fvec(m), diag(n)
-    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
-    real(dp), intent(out) :: fjac(m, n), qtf(n)
-    integer, intent(out) :: ipvt(n), info, nfev, njev
+    integer(c_intptr_t), intent(in) :: func
+        !! the functions, with the C API's signature (called with m = n)
+    integer(c_intptr_t), intent(in) :: jac
+        !! Jacobian (0: hybrd)
+    integer(c_intptr_t), intent(in) :: udata
+        !! user data of func and jac
+    integer(c_int), intent(in) :: have_f0
+        !! 1: fvec holds the functions at x on entry
+    integer(c_int), intent(in) :: n
+        !! equations and unknowns
+    real(c_double), intent(inout) :: x(n)
+        !! start on entry, solution on exit
+    real(c_double), intent(inout) :: fvec(n)
+        !! the functions at the solution
+    real(c_double), intent(in) :: xtol
+        !! MINPACK's tolerance
+    integer(c_int), intent(in) :: maxfev
+        !! evaluation limit; <= 0: MINPACK's default
+    integer(c_int), intent(in) :: ml, mu
+        !! band widths of a difference Jacobian
+    real(c_double), intent(in) :: epsfcn
+        !! step of the difference Jacobian
+    real(c_double), intent(inout) :: diag(n)
+        !! scaling (set by MINPACK with mode 1)
+    integer(c_int), intent(in) :: mode
+        !! 1: automatic scaling, 2: diag as given
+    real(c_double), intent(in) :: factor
+        !! initial step bound
+    real(c_double), intent(out) :: fjac(n, n)
+        !! Q of the final Jacobian
+    real(c_double), intent(out) :: r((n * (n + 1)) / 2)
+        !! R, packed by rows
+    real(c_double), intent(out) :: qtf(n)
+        !! Q^T fvec
+    integer(c_int), intent(out) :: info
+        !! MINPACK's info, or -|status| of a callback that stopped it
+    integer(c_int), intent(out) :: nfev, njev
+        !! evaluations of func and jac
 
     type(fit_callbacks), target :: cb
 
-    cb = compiled_callbacks(faddr, jaddr, uaddr)
-    cb%progctx = transfer(progctx, c_null_ptr)
-    call run_lm(cb, jaddr /= 0, 1, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
-                mode, factor, fjac, ipvt, qtf, info, nfev, njev)
-end subroutine minpack_c_lm_progress
+    cb = glue_callbacks(func, jac, udata, 0_c_intptr_t, 0_c_intptr_t, 0_c_intptr_t, &
+                        have_f0 /= 0)
+    call run_hybrid(cb, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, factor, fjac, &
+                    r, qtf, info, nfev, njev)
+end subroutine minpack_glue_hybrid
 
 
-!> Many compiled fits: wrapped by f2py as _minpack.lm_c_batch (releases the GIL).
-subroutine minpack_c_lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xtol, gtol, &
-                              maxfev, epsfcn, diag, mode, factor, want_fvec, fvec, &
-                              want_cov, cov, fnorm, ier, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t
-    use minpack_kinds, only: dp
-    use minpack_pyglue, only: lm_batch
-    implicit none
-    integer(c_intptr_t), intent(in) :: faddr, jaddr, ubase, ustride
-    integer, intent(in) :: m, n, k, maxfev, mode, want_fvec, want_cov
-    real(dp), intent(inout) :: x(n, k)
-    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor, diag(n)
-    real(dp), intent(inout) :: fvec(*), cov(*)
-    real(dp), intent(out) :: fnorm(k)
-    integer, intent(out) :: ier(k), nfev(k), njev(k)
-
-    call lm_batch(faddr, jaddr, ubase, ustride, m, n, k, x, ftol, xtol, gtol, maxfev, &
-                  epsfcn, diag, mode, factor, want_fvec /= 0, fvec, want_cov /= 0, cov, &
-                  fnorm, ier, nfev, njev)
-end subroutine minpack_c_lm_batch
-
-
-!> Roots with Python functions: wrapped by f2py as _minpack.hybrid (holds the
-!> GIL). pyctx, pyjctx: addresses of the context tuples of the functions and
-!> of the Jacobian (0: hybrd).
-subroutine minpack_py_hybrid(pyctx, pyjctx, have_f0, n, x, fvec, xtol, maxfev, ml, mu, &
-                             epsfcn, diag, mode, factor, fjac, r, qtf, info, nfev, njev)
-    use, intrinsic :: iso_c_binding, only: c_intptr_t
-    use minpack_kinds, only: dp
-    use minpack_pyglue, only: fit_callbacks, python_callbacks, run_hybrid
-    implicit none
-    integer(c_intptr_t), intent(in) :: pyctx, pyjctx
-    integer, intent(in) :: have_f0, n, maxfev, ml, mu, mode
-    real(dp), intent(inout) :: x(n), fvec(n), diag(n)
-    real(dp), intent(in) :: xtol, epsfcn, factor
-    real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
-    integer, intent(out) :: info, nfev, njev
-
-    type(fit_callbacks), target :: cb
-
-    cb = python_callbacks(pyctx, pyjctx, 0_c_intptr_t, .false., have_f0 /= 0)
-    call run_hybrid(cb, pyjctx /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
-                    factor, fjac, r, qtf, info, nfev, njev)
-end subroutine minpack_py_hybrid
-
-
-!> Roots with compiled functions: wrapped by f2py as _minpack.hybrid_c
+!> Many fits of compiled functions: wrapped by f2py as _minpack.lm_batch
 !> (releases the GIL).
-subroutine minpack_c_hybrid(faddr, jaddr, uaddr, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, &
-                            diag, mode, factor, fjac, r, qtf, info, nfev, njev)
+subroutine minpack_glue_lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xtol, gtol, &
+                                 maxfev, epsfcn, diag, mode, factor, want_fvec, fvec, &
+                                 want_cov, cov, fnorm, ier, nfev, njev)
     use, intrinsic :: iso_c_binding, only: c_intptr_t
     use minpack_kinds, only: dp
-    use minpack_pyglue, only: fit_callbacks, compiled_callbacks, run_hybrid
+    use minpack_glue, only: lm_batch
     implicit none
-    integer(c_intptr_t), intent(in) :: faddr, jaddr, uaddr
-    integer, intent(in) :: n, maxfev, ml, mu, mode
-    real(dp), intent(inout) :: x(n), fvec(n), diag(n)
-    real(dp), intent(in) :: xtol, epsfcn, factor
-    real(dp), intent(out) :: fjac(n, n), r((n * (n + 1)) / 2), qtf(n)
-    integer, intent(out) :: info, nfev, njev
+    integer(c_intptr_t), intent(in) :: func
+        !! residuals, with the C API's signature
+    integer(c_intptr_t), intent(in) :: jac
+        !! Jacobian (0: lmdif)
+    integer(c_intptr_t), intent(in) :: ubase, ustride
+        !! user data of problem p (from 1): ubase + (p - 1) * ustride
+    integer, intent(in) :: m, n, k
+        !! residuals, variables, problems
+    real(dp), intent(inout) :: x(n, k)
+        !! starts on entry, solutions on exit
+    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
+        !! as for minpack_glue_lm
+    integer, intent(in) :: maxfev, mode
+        !! as for minpack_glue_lm
+    real(dp), intent(in) :: diag(n)
+        !! scaling with mode 2
+    integer, intent(in) :: want_fvec, want_cov
+        !! 1: write fvec (m by k), cov (n by n by k)
+    real(dp), intent(inout) :: fvec(*), cov(*)
+        !! final residuals and covariances, when asked for
+    real(dp), intent(out) :: fnorm(k)
+        !! |fvec| per problem
+    integer, intent(out) :: ier(k), nfev(k), njev(k)
+        !! per problem
 
-    type(fit_callbacks), target :: cb
+    call lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xtol, gtol, maxfev, epsfcn, &
+                  diag, mode, factor, want_fvec /= 0, fvec, want_cov /= 0, cov, fnorm, ier, &
+                  nfev, njev)
+end subroutine minpack_glue_lm_batch
 
-    cb = compiled_callbacks(faddr, jaddr, uaddr)
-    call run_hybrid(cb, jaddr /= 0, n, x, fvec, xtol, maxfev, ml, mu, epsfcn, diag, mode, &
-                    factor, fjac, r, qtf, info, nfev, njev)
-end subroutine minpack_c_hybrid
+
+!> MINPACK's default maxfev for n variables, with (with_jac 1) or without
+!> an analytic Jacobian (wrapped by f2py as _minpack.default_maxfev).
+subroutine minpack_glue_default_maxfev(n, with_jac, maxfev)
+    use minpack_capi, only: default_maxfev
+    implicit none
+    integer, intent(in) :: n
+        !! variables
+    integer, intent(in) :: with_jac
+        !! 1: the Jacobian is computed by the caller
+    integer, intent(out) :: maxfev
+        !! the limit on function evaluations
+
+    maxfev = default_maxfev(n, with_jac /= 0)
+end subroutine minpack_glue_default_maxfev
 
 
 !> MINPACK's derivative check (wrapped by f2py as _minpack.chkder): mode 1
 !> gives the nearby point xp, mode 2 the per-function measures err.
-subroutine minpack_py_chkder(m, n, x, fvec, fjac, xp, fvecp, mode, err)
+subroutine minpack_glue_chkder(m, n, x, fvec, fjac, xp, fvecp, mode, err)
     use minpack_kinds, only: dp
     use minpack_derivcheck, only: chkder
     implicit none
@@ -495,11 +524,11 @@ subroutine minpack_py_chkder(m, n, x, fvec, fjac, xp, fvecp, mode, err)
     real(dp), intent(inout) :: xp(n), err(m)
 
     call chkder(m, n, x, fvec, fjac, m, xp, fvecp, mode, err)
-end subroutine minpack_py_chkder
+end subroutine minpack_glue_chkder
 
 
 !> Covariance from R and ipvt (wrapped by f2py as _minpack.covar).
-subroutine minpack_py_covar(m, n, r, ipvt, cov, info)
+subroutine minpack_glue_covar(m, n, r, ipvt, cov, info)
     use minpack_kinds, only: dp
     use minpack_linalg, only: covar
     implicit none
@@ -510,4 +539,4 @@ subroutine minpack_py_covar(m, n, r, ipvt, cov, info)
     integer, intent(out) :: info
 
     call covar(n, r, m, ipvt, cov, n, info)
-end subroutine minpack_py_covar
+end subroutine minpack_glue_covar

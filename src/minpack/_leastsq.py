@@ -13,23 +13,31 @@ from typing import Any
 
 import numpy as np
 
-from . import _minpack
-from ._callbacks import (
+from . import _compiled, _minpack
+from ._checks import (
     F64,
-    Iteration,
+    SUCCESS,
     as_diag,
     as_maxfev,
     as_real,
     as_start,
+    check_sizes,
+    default_maxfev,
     first_point,
-    jacobian_context,
     machine_epsilon,
-    progress_callback,
     residual_array,
-    residual_context,
     vectorized_residuals,
 )
-from ._compiled import PLAIN, Compiled, as_compiled, user_data_address
+from ._compiled import (
+    PLAIN,
+    Compiled,
+    as_compiled,
+    compiled_route,
+    python_route,
+    run_lm,
+    user_data_address,
+)
+from ._contexts import Iteration, jacobian_context, progress_context, residual_context
 from ._nonfinite import (
     NONFINITE_JACOBIAN,
     NONFINITE_START,
@@ -40,8 +48,6 @@ from ._nonfinite import (
 
 __all__ = ["leastsq"]
 
-# ier values that mean success.
-_SUCCESS = (1, 2, 3, 4)
 # ier when the iteration callback raised StopIteration (not a MINPACK value).
 STOPPED = 9
 
@@ -260,10 +266,10 @@ def leastsq(
     """
     if callback is None and type(func) not in PLAIN and not (vectorized or col_deriv):
         # a compiled func, most likely: the lean entry takes the plain cases
-        out = _lean_compiled(func, x0, args, Dfun, m, ftol, xtol, gtol, maxfev,
-                             epsfcn, factor, diag, full_output)
+        out = _compiled.lean_lm(func, x0, args, Dfun, m, ftol, xtol, gtol, maxfev,
+                                epsfcn, factor, diag, full_output)
         if out is not NotImplemented:
-            if not full_output and out[6] in _SUCCESS:  # the usual end, at once
+            if not full_output and out[6] in SUCCESS:  # the usual end, at once
                 return out[0], out[6]
             return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol,
                            maxfev, [])
@@ -272,21 +278,16 @@ def leastsq(
     ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
     factor = as_real(factor, "factor")
     epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
-    maxfev = as_maxfev(maxfev)
+    maxfev = as_maxfev(maxfev)  # <= 0: MINPACK's default (SciPy takes < 0 so too)
     if not isinstance(args, tuple):
         args = (args,)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
+    mode, diag_arr = as_diag(diag, n)
     errors: list = []
     stopped: list = []
-    # alive during the call, as the contexts below: the C trampoline calls it
     progress = (None if callback is None
-                else (progress_callback(callback, errors, stopped), errors))
-    use_jac = Dfun is not None
-    # SciPy's C layer also takes a negative maxfev as the default
-    maxfev_run = (min((100 if use_jac else 200) * (n + 1), 2**31 - 1) if maxfev <= 0
-                  else maxfev)
-    mode, diag_arr = as_diag(diag, n)
+                else progress_context(callback, errors, stopped))
 
     compiled = as_compiled(func, "func")
     compiled_jac = as_compiled(Dfun, "Dfun")
@@ -303,67 +304,26 @@ def leastsq(
             check_start(f0)
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        # alive during the call: the C trampoline reads it
-        context = residual_context(func, args, m, errors, vectorized)
-        jcontext = (None if Dfun is None else
-                    jacobian_context(Dfun, args, m, n, bool(col_deriv), errors))
-        f0 = np.array(f0, dtype=np.float64)
-        out = _minpack.lm(id(context), 0 if jcontext is None else id(jcontext),
-                          0 if progress is None else id(progress),
-                          int(vectorized and not use_jac), int(have_f0), x, f0, ftol,
-                          xtol, gtol, maxfev_run, epsfcn, diag_arr, mode, factor)
+        # (when not have_f0, MINPACK makes its own first evaluation)
+        f0 = np.array(f0, dtype=np.float64) if have_f0 else None
+        route = python_route(
+            residual_context(func, args, m, errors, vectorized),
+            None if Dfun is None else
+            jacobian_context(Dfun, args, m, n, bool(col_deriv), errors))
     else:
         if vectorized:
             raise ValueError("vectorized applies to Python functions only; a "
                              "compiled func is called one point at a time")
         m = _check_compiled(compiled, compiled_jac, Dfun, col_deriv, m, n)
-        uaddr = user_data_address(args, compiled)
-        jaddr = 0 if compiled_jac is None else compiled_jac.address
         if epsfcn is None:
-            epsfcn = _EPS64
-        if callback is None:
-            out = _minpack.lm_compiled(compiled.address, jaddr, uaddr, (), x, int(m),
-                                       ftol, xtol, gtol, int(maxfev_run), epsfcn, factor,
-                                       None if mode == 1 else diag_arr, full_output)
-            if out is NotImplemented:  # all arguments were made plain above
-                raise RuntimeError("minpack internal error: lm_compiled refused "
-                                   "checked arguments")
-        else:
-            out = _minpack.lm_c_progress(id(progress), compiled.address, jaddr, uaddr, x,
-                                         np.zeros(m), ftol, xtol, gtol, maxfev_run,
-                                         epsfcn, diag_arr, mode, factor)
-    return _finish(out, full_output, use_jac, ftol, xtol, gtol, maxfev, errors, stopped)
-
-
-_EPS64 = machine_epsilon(F64)
-
-
-def _lean_compiled(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any,
-                   xtol: Any, gtol: Any, maxfev: Any, epsfcn: Any, factor: Any,
-                   diag: Any, full_output: Any) -> tuple | Any:
-    """One fit through the C entry ``_minpack.lm_compiled``, or NotImplemented.
-
-    NotImplemented when `func` is not compiled, or when an argument is not of
-    the plain kind that entry handles; then the general route checks the
-    arguments one by one and explains what is wrong.
-    """
-    try:  # an error is left to the general route, which checks x0 etc. first
-        compiled = as_compiled(func, "func")
-        compiled_jac = None if Dfun is None else as_compiled(Dfun, "Dfun")
-    except TypeError:
-        return NotImplemented
-    if compiled is None:
-        return NotImplemented
-    jaddr = 0
-    if Dfun is not None:
-        if compiled_jac is None or compiled_jac.user_data not in (None, compiled.user_data):
-            return NotImplemented
-        jaddr = compiled_jac.address
-    return _minpack.lm_compiled(compiled.address, jaddr, compiled.user_data,
-                                args if type(args) is tuple else (args,), x0, m,
-                                ftol, xtol, gtol, maxfev,
-                                _EPS64 if epsfcn is None else epsfcn, factor, diag,
-                                full_output)
+            epsfcn = machine_epsilon(F64)
+        f0 = None
+        user_data = user_data_address(args, compiled)
+        route = compiled_route(compiled, compiled_jac, user_data)
+    out = run_lm(route, progress, m, f0, x, ftol, xtol, gtol, maxfev, epsfcn, diag_arr,
+                 mode, factor, full_output)
+    return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol, maxfev, errors,
+                   stopped)
 
 
 def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: float,
@@ -374,16 +334,16 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
         raise errors[0]
     if info == NONFINITE_START:
         raise nonfinite_start(fvec)
-    if maxfev == 0:
-        maxfev = (100 if use_jac else 200) * (x.size + 1)
     if info < 0 and stopped:
         info = STOPPED
-    if not full_output and info in _SUCCESS:
+    if not full_output and info in SUCCESS:
         return x, info
+    if info == 5 and maxfev == 0:  # the limit in the message (SciPy shows a
+        maxfev = default_maxfev(x.size, use_jac)  # negative one as it is)
     mesg = _message(info, ftol, xtol, gtol, maxfev, stopped)
     if full_output:
         cov_x = None
-        if info in _SUCCESS:
+        if info in SUCCESS:
             cov, cinfo = _minpack.covar(fjac, ipvt)
             if cinfo == 0:
                 cov_x = cov
@@ -407,9 +367,7 @@ def _check_m(m: int | None, found: int, n: int) -> int:
     """The number of residuals: as found, which a given `m` must agree with."""
     if m is not None and m != found:
         raise ValueError(f"m={m} was given, but func returned {found} residuals")
-    if n > found:
-        raise TypeError(f"Improper input: func input vector length N={n} must"
-                        f" not exceed func output vector length M={found}")
+    check_sizes(n, found)
     return found
 
 
@@ -438,9 +396,7 @@ def _check_compiled(compiled: Compiled | None, compiled_jac: Compiled | None,
     except TypeError:
         raise TypeError(f"m must be an integer (the number of residuals); got "
                         f"{type(m).__name__} {m!r:.40}") from None
-    if n > m:
-        raise TypeError(f"Improper input: func input vector length N={n} must"
-                        f" not exceed func output vector length M={m}")
+    check_sizes(n, m)
     if m > 2**31 - 1:
         raise OverflowError(f"m={m} does not fit in a C int (at most 2**31 - 1)")
     return m

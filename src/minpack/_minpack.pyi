@@ -3,8 +3,9 @@
 Hand-written from the signature file; tests/test_stubs.py checks that every
 routine, argument name and result count here matches the built module.
 
-Python functions are reached through the C trampoline: the routines take the
-ids of context tuples built by minpack._callbacks (no f2py callbacks).
+Every callback is given as the address of a C function and its user data:
+compiled functions as they are, Python functions as the C trampoline with
+the id of a context built by minpack._contexts (no f2py callbacks).
 """
 
 from types import NotImplementedType
@@ -22,10 +23,12 @@ _LmResult = tuple[_F64, _F64, _F64, _F64, _I32, _F64, int, int, int]
 _HybridResult = tuple[_F64, _F64, _F64, _F64, _F64, _F64, int, int, int]
 
 def lm(
-    pyctx: int,
-    pyjctx: int,
-    progctx: int,
-    use_block: int,
+    func: int,
+    jac: int,
+    udata: int,
+    block: int,
+    progress: int,
+    pdata: int,
     have_f0: int,
     x: npt.ArrayLike,
     fvec: npt.ArrayLike,
@@ -38,12 +41,16 @@ def lm(
     mode: int,
     factor: float,
 ) -> _LmResult:
-    """lmdif (pyjctx 0) or lmder with Python functions, reached through the
-    trampoline with the ids of their context tuples; fvec: f(x) on entry."""
+    """lmdif (jac 0) or lmder through the glue, holding the GIL: for callbacks
+    that may run Python (the trampoline) and for a progress report.
+
+    Callbacks are C function addresses with their user data; maxfev <= 0 is
+    MINPACK's default; with have_f0 1, fvec holds f(x) on entry.
+    """
 
 def lm_compiled(
-    faddr: int,
-    jaddr: int,
+    func: int,
+    jac: int,
     udefault: int | None,
     fargs: tuple,
     x0: Any,
@@ -57,35 +64,18 @@ def lm_compiled(
     diag: _F64 | None,
     full: bool,
 ) -> _LmResult | NotImplementedType:
-    """lmdif (jaddr 0) or lmder with compiled callbacks; releases the GIL.
+    """lmdif (jac 0) or lmder with compiled callbacks; releases the GIL.
 
-    Written in C (_fastpath.c). fvec, diag, fjac, ipvt and qtf are None
-    unless `full` is true (fvec, the residuals at x0, is also returned when
-    info is 10: not finite there). NotImplemented when an argument is not of the
-    plain kind it handles; minpack.leastsq then takes the general route.
+    Written in C (_fastpath.c), over the same glue entry as lm. fvec, diag,
+    fjac, ipvt and qtf are None unless `full` is true (fvec, the residuals
+    at x0, is also returned when info is 10: not finite there). NotImplemented when
+    an argument would need a conversion; minpack.leastsq then checks and
+    converts the arguments and calls it again.
     """
 
-def lm_c_progress(
-    progctx: int,
-    faddr: int,
-    jaddr: int,
-    uaddr: int,
-    x: npt.ArrayLike,
-    fvec: npt.ArrayLike,
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    maxfev: int,
-    epsfcn: float,
-    diag: npt.ArrayLike,
-    mode: int,
-    factor: float,
-) -> _LmResult:
-    """As lm_compiled, with a Python progress report every iteration (holds the GIL)."""
-
-def lm_c_batch(
-    faddr: int,
-    jaddr: int,
+def lm_batch(
+    func: int,
+    jac: int,
     ubase: int,
     ustride: int,
     m: int,
@@ -112,8 +102,9 @@ def lm_c_batch(
     """k compiled fits; x, fvec, cov, fnorm, ier, nfev, njev written in place."""
 
 def hybrid(
-    pyctx: int,
-    pyjctx: int,
+    func: int,
+    jac: int,
+    udata: int,
     have_f0: int,
     x: npt.ArrayLike,
     fvec: npt.ArrayLike,
@@ -126,12 +117,13 @@ def hybrid(
     mode: int,
     factor: float,
 ) -> _HybridResult:
-    """hybrd (pyjctx 0) or hybrj with Python functions, through the trampoline."""
+    """hybrd (jac 0) or hybrj through the glue, holding the GIL (Python functions)."""
 
-def hybrid_c(
-    faddr: int,
-    jaddr: int,
-    uaddr: int,
+def hybrid_nogil(
+    func: int,
+    jac: int,
+    udata: int,
+    have_f0: int,
     x: npt.ArrayLike,
     fvec: npt.ArrayLike,
     xtol: float,
@@ -143,7 +135,14 @@ def hybrid_c(
     mode: int,
     factor: float,
 ) -> _HybridResult:
-    """hybrd (jaddr 0) or hybrj with compiled callbacks; releases the GIL."""
+    """As hybrid, with the GIL released: compiled callbacks only."""
+
+def default_maxfev(n: int, with_jac: int) -> int:
+    """MINPACK's default maxfev for n variables (with_jac 1: analytic Jacobian)."""
+
+def trampoline() -> tuple[dict[str, int], dict[str, tuple[str, ...]]]:
+    """The trampoline's callback addresses by name, and the fields of each
+    context tuple it reads, in order (see minpack._contexts)."""
 
 def chkder(
     x: npt.ArrayLike,

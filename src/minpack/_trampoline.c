@@ -1,37 +1,24 @@
-/* The residual callback of the Python path, in C.
+/* The C trampoline: the callbacks through which the solver calls Python.
  *
- * The Fortran glue (_glue.f90) calls minpack_py_residual for every residual
- * evaluation of a fit with a Python `func`, instead of going through an f2py
- * callback and a Python closure: this is the one hot path of the package,
- * and doing its work here costs a fraction of what the general machinery
- * does. It runs with the GIL held (the routines that use it are not
- * `threadsafe` in _minpack.pyf).
+ * A Python function is handed to the Fortran glue (_glue.f90) as if it were
+ * compiled: the address of one of the functions below, which have the C
+ * API's callback signatures, and as user data the address (id) of a context
+ * tuple built by minpack._contexts and kept alive by the caller for the whole
+ * solver call. minpack_tramp_residual runs for every residual evaluation of
+ * a fit with a Python `func`: this is the one hot path of the package, and
+ * doing its work here costs a fraction of what the general machinery does.
+ * These functions run with the GIL held: the glue entries they are given to
+ * are never `threadsafe` in _minpack.pyf.
  *
- * `ctx` is the address of a Python tuple built by minpack._callbacks
- * (residual_context) and kept alive by the caller for the whole fit:
+ * The contexts are named tuples (minpack._contexts); the enums below give the
+ * position of each field this file reads, and minpack_tramp_table hands their
+ * names to Python, where a test compares them with the tuples' fields.
  *
- *     (func, args, m, errors, check, vectorized, check_block, model)
- *
- * func    the user's callable
- * args    tuple of extra arguments (often empty)
- * m       the number of residuals (int)
- * errors  a list; an exception raised while computing the residuals is
- *         appended to it (with its traceback) and the solver is told to stop
- * check   check(result) -> 1-D float64 array of length m, raising a clear
- *         TypeError/ValueError otherwise: the slow path for anything that is
- *         not already such an array
- * vectorized   True: func takes x of shape (n, k) and returns (m, k); one
- *         point is passed as (n, 1)
- * check_block  check_block(result, k) -> array of shape (m, k), or raises
- *         (used by minpack_py_block)
- * model   None, or (f, xdata, ydata, w) for curve_fit's residual
- *         w * (f(xdata, *x) - ydata) (minpack._callbacks.ModelResidual; w
- *         None when unweighted): see model_residual below. check then takes
- *         the model's raw output.
- *
- * Each call hands `func` a fresh copy of x (the caller may keep it), and
- * copies the residuals into the Fortran buffer. Returns 0, or -1 after
- * recording an exception. Nothing unwinds through Fortran.
+ * Each call hands the Python function a fresh copy of x (the caller may keep
+ * it), and copies the result into the Fortran buffer. It returns 0, or -1
+ * after appending the exception (with its traceback) to the context's
+ * `errors` list, which stops the solver; the Python caller re-raises it once
+ * the solver has returned. Nothing unwinds through Fortran.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -44,7 +31,74 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+
+/* FitContext: the user data of the residual, block and Jacobian callbacks
+ * below (in the C API, func and jac share one user data).
+ *   residual  a ResidualContext
+ *   jacobian  None, or a JacobianContext */
+enum fit_field { FIT_RESIDUAL, FIT_JACOBIAN, FIT_FIELDS };
+static const char *const fit_fields[FIT_FIELDS] = {
+    [FIT_RESIDUAL] = "residual", [FIT_JACOBIAN] = "jacobian"};
+
+/* ResidualContext: a Python residual function (minpack_tramp_residual,
+ * minpack_tramp_block).
+ *   func         the user's callable
+ *   args         tuple of extra arguments (often empty)
+ *   m            the number of residuals (int)
+ *   errors       list; an exception raised while computing the residuals is
+ *                appended to it and the solver is told to stop
+ *   check        check(result) -> 1-D float64 array of length m, raising a
+ *                clear TypeError/ValueError otherwise: the slow path for
+ *                anything that is not already such an array
+ *   vectorized   True: func takes x of shape (n, k) and returns (m, k); one
+ *                point is passed as (n, 1)
+ *   check_block  check_block(result, k) -> array of shape (m, k), or raises
+ *   model        None, or a ModelContext: curve_fit's residual, computed by
+ *                model_residual below; check then takes the model's output */
+enum residual_field {
+    RES_FUNC, RES_ARGS, RES_M, RES_ERRORS, RES_CHECK, RES_VECTORIZED, RES_CHECK_BLOCK,
+    RES_MODEL, RES_FIELDS
+};
+static const char *const residual_fields[RES_FIELDS] = {
+    [RES_FUNC] = "func", [RES_ARGS] = "args", [RES_M] = "m", [RES_ERRORS] = "errors",
+    [RES_CHECK] = "check", [RES_VECTORIZED] = "vectorized",
+    [RES_CHECK_BLOCK] = "check_block", [RES_MODEL] = "model"};
+
+/* ModelContext: curve_fit's residual w * (f(xdata, *x) - ydata), with ydata
+ * and w (None when unweighted) C-contiguous float64 vectors of length m. */
+enum model_field { MODEL_F, MODEL_XDATA, MODEL_YDATA, MODEL_W, MODEL_FIELDS };
+static const char *const model_fields[MODEL_FIELDS] = {
+    [MODEL_F] = "f", [MODEL_XDATA] = "xdata", [MODEL_YDATA] = "ydata", [MODEL_W] = "w"};
+
+/* JacobianContext: a Python Jacobian (minpack_tramp_jacobian).
+ *   dfun       Dfun(x, *args) returns the Jacobian, shape (m, n), or (n, m)
+ *              with col_deriv
+ *   args, errors   as for the residuals
+ *   col_deriv  whether dfun returns the transpose
+ *   check      check(result) returns it as an array of that shape or raises
+ *   model      None, or a ModelJacobianContext (jac, xdata): curve_fit's
+ *              unweighted Jacobian, jac(xdata, *x) with x as NumPy scalars */
+enum jacobian_field {
+    JAC_DFUN, JAC_ARGS, JAC_COL_DERIV, JAC_ERRORS, JAC_CHECK, JAC_MODEL, JAC_FIELDS
+};
+static const char *const jacobian_fields[JAC_FIELDS] = {
+    [JAC_DFUN] = "dfun", [JAC_ARGS] = "args", [JAC_COL_DERIV] = "col_deriv",
+    [JAC_ERRORS] = "errors", [JAC_CHECK] = "check", [JAC_MODEL] = "model"};
+
+enum model_jacobian_field { MJAC_JAC, MJAC_XDATA, MJAC_FIELDS };
+static const char *const model_jacobian_fields[MJAC_FIELDS] = {
+    [MJAC_JAC] = "jac", [MJAC_XDATA] = "xdata"};
+
+/* ProgressContext: the per-iteration report (minpack_tramp_progress).
+ *   report  report(nfev, x, fvec) -> status (0 continues)
+ *   errors  as for the residuals */
+enum progress_field { PROG_REPORT, PROG_ERRORS, PROG_FIELDS };
+static const char *const progress_fields[PROG_FIELDS] = {
+    [PROG_REPORT] = "report", [PROG_ERRORS] = "errors"};
+
+#define FIELD(ctx, i) PyTuple_GET_ITEM((PyObject *)(ctx), (i))
 
 /* Keep the pending exception (normalised, traceback attached) in `errors`. */
 static int record_exception(PyObject *errors)
@@ -158,8 +212,8 @@ static PyObject *call_model(PyObject *f, PyObject *xdata, int n, const double *x
 static int model_residual(PyObject *model, int m, int n, const double *x, double *fvec,
                           PyObject **raw)
 {
-    const double *y = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(model, 2));
-    PyObject *wobj = PyTuple_GET_ITEM(model, 3);
+    const double *y = PyArray_DATA((PyArrayObject *)FIELD(model, MODEL_YDATA));
+    PyObject *wobj = FIELD(model, MODEL_W);
     const double *w = wobj == Py_None ? NULL : PyArray_DATA((PyArrayObject *)wobj);
     PyObject *r;
     PyArrayObject *a;
@@ -167,7 +221,7 @@ static int model_residual(PyObject *model, int m, int n, const double *x, double
     npy_intp stride;
     int i;
 
-    r = call_model(PyTuple_GET_ITEM(model, 0), PyTuple_GET_ITEM(model, 1), n, x);
+    r = call_model(FIELD(model, MODEL_F), FIELD(model, MODEL_XDATA), n, x);
     *raw = r;
     if (r == NULL) return -1;
 
@@ -191,14 +245,16 @@ static int model_residual(PyObject *model, int m, int n, const double *x, double
     return 1;
 }
 
-int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
+/* The residuals of a Python func (C API's func signature; ctx: a
+ * FitContext). */
+int minpack_tramp_residual(int m, int n, const double *x, double *fvec, void *fit)
 {
-    PyObject *context = (PyObject *)ctx;
-    PyObject *func = PyTuple_GET_ITEM(context, 0);
-    PyObject *args = PyTuple_GET_ITEM(context, 1);
-    PyObject *errors = PyTuple_GET_ITEM(context, 3);
-    PyObject *check = PyTuple_GET_ITEM(context, 4);
-    PyObject *model = PyTuple_GET_ITEM(context, 7);
+    PyObject *ctx = FIELD(fit, FIT_RESIDUAL);
+    PyObject *func = FIELD(ctx, RES_FUNC);
+    PyObject *args = FIELD(ctx, RES_ARGS);
+    PyObject *errors = FIELD(ctx, RES_ERRORS);
+    PyObject *check = FIELD(ctx, RES_CHECK);
+    PyObject *model = FIELD(ctx, RES_MODEL);
     PyObject *r, *checked;
     int ok;
 
@@ -206,8 +262,7 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
         if (model_residual(model, m, n, x, fvec, &r) == 1) return 0;
         ok = 0; /* r is the model's output, not the residuals: check makes them */
     } else {
-        r = call_at(func, args, n, PyObject_IsTrue(PyTuple_GET_ITEM(context, 5)) ? 1 : 0,
-                    x);
+        r = call_at(func, args, n, PyObject_IsTrue(FIELD(ctx, RES_VECTORIZED)) ? 1 : 0, x);
         ok = r != NULL && copy_if_exact(r, m, fvec);
     }
     if (r == NULL) return record_exception(errors);
@@ -233,6 +288,48 @@ int minpack_py_residual(int m, int n, const double *x, double *fvec, void *ctx)
     return 0;
 }
 
+/* r as a C-contiguous float64 array of shape (rows, cols): r itself when it
+ * is exactly a float64 array of that shape, else what check(r) returns (or
+ * check(r, k) when k > 0), which converts it or raises a clear error; a
+ * result of another shape is a ValueError with the message `wrong_shape`.
+ * Steals the reference to r; returns a new reference, or NULL with an
+ * exception set. */
+static PyObject *as_matrix(PyObject *r, npy_intp rows, npy_intp cols, PyObject *check,
+                           int k, const char *wrong_shape)
+{
+    PyObject *checked, *a;
+
+    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
+          PyArray_DIM((PyArrayObject *)r, 0) == rows &&
+          PyArray_DIM((PyArrayObject *)r, 1) == cols &&
+          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
+        if (k > 0) {
+            PyObject *kobj = PyLong_FromLong(k);
+            if (kobj == NULL) {
+                Py_DECREF(r);
+                return NULL;
+            }
+            checked = PyObject_CallFunctionObjArgs(check, r, kobj, NULL);
+            Py_DECREF(kobj);
+        } else {
+            checked = PyObject_CallOneArg(check, r);
+        }
+        Py_DECREF(r);
+        if (checked == NULL) return NULL;
+        r = checked;
+    }
+    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
+    Py_DECREF(r);
+    if (a == NULL) return NULL;
+    if (PyArray_DIM((PyArrayObject *)a, 0) != rows ||
+        PyArray_DIM((PyArrayObject *)a, 1) != cols) {
+        Py_DECREF(a);
+        PyErr_SetString(PyExc_ValueError, wrong_shape);
+        return NULL;
+    }
+    return a;
+}
+
 /* Copy J (a C-contiguous float64 array: (m, n) row by row, or with col_deriv
  * (n, m), which is already column-major) into the column-major fjac. */
 static void copy_jacobian(const double *J, int m, int n, int col_deriv, double *fjac,
@@ -250,51 +347,28 @@ static void copy_jacobian(const double *J, int m, int n, int col_deriv, double *
     }
 }
 
-/* The Jacobian callback of the Python path. `ctx` is the address of the tuple
- *
- *     (Dfun, args, col_deriv, errors, check, model)
- *
- * built by minpack._callbacks.jacobian_context: Dfun(x, *args) returns the
- * Jacobian, shape (m, n), or (n, m) with col_deriv; check(result) returns it
- * as an array of that shape or raises SciPy's error. `model` is None, or
- * (jac, xdata) for curve_fit's unweighted Jacobian: then jac(xdata, *x) is
- * called instead, x as NumPy scalars (see call_model). */
-int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac, void *ctx)
+/* The Jacobian of a Python Dfun (C API's jac signature; ctx: a FitContext
+ * whose jacobian is a JacobianContext). */
+int minpack_tramp_jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
+                           void *fit)
 {
-    PyObject *context = (PyObject *)ctx;
-    PyObject *dfun = PyTuple_GET_ITEM(context, 0);
-    PyObject *args = PyTuple_GET_ITEM(context, 1);
-    int col_deriv = PyObject_IsTrue(PyTuple_GET_ITEM(context, 2));
-    PyObject *errors = PyTuple_GET_ITEM(context, 3);
-    PyObject *check = PyTuple_GET_ITEM(context, 4);
-    PyObject *model = PyTuple_GET_ITEM(context, 5);
-    PyObject *r, *checked, *a;
+    PyObject *ctx = FIELD(fit, FIT_JACOBIAN);
+    PyObject *dfun = FIELD(ctx, JAC_DFUN);
+    PyObject *args = FIELD(ctx, JAC_ARGS);
+    int col_deriv = PyObject_IsTrue(FIELD(ctx, JAC_COL_DERIV));
+    PyObject *errors = FIELD(ctx, JAC_ERRORS);
+    PyObject *check = FIELD(ctx, JAC_CHECK);
+    PyObject *model = FIELD(ctx, JAC_MODEL);
+    PyObject *r, *a;
     npy_intp rows = col_deriv ? n : m, cols = col_deriv ? m : n;
 
     if (model != Py_None)
-        r = call_model(PyTuple_GET_ITEM(model, 0), PyTuple_GET_ITEM(model, 1), n, x);
+        r = call_model(FIELD(model, MJAC_JAC), FIELD(model, MJAC_XDATA), n, x);
     else
         r = call_at(dfun, args, n, 0, x);
     if (r == NULL) return record_exception(errors);
-
-    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
-          PyArray_DIM((PyArrayObject *)r, 0) == rows &&
-          PyArray_DIM((PyArrayObject *)r, 1) == cols &&
-          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
-        checked = PyObject_CallOneArg(check, r);
-        Py_DECREF(r);
-        if (checked == NULL) return record_exception(errors);
-        r = checked;
-    }
-    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
-    Py_DECREF(r);
+    a = as_matrix(r, rows, cols, check, 0, "Dfun returned a Jacobian of the wrong shape");
     if (a == NULL) return record_exception(errors);
-    if (PyArray_DIM((PyArrayObject *)a, 0) != rows ||
-        PyArray_DIM((PyArrayObject *)a, 1) != cols) {
-        Py_DECREF(a);
-        PyErr_SetString(PyExc_ValueError, "Dfun returned a Jacobian of the wrong shape");
-        return record_exception(errors);
-    }
     copy_jacobian(PyArray_DATA((PyArrayObject *)a), m, n, col_deriv, fjac, ldfjac);
     Py_DECREF(a);
     return 0;
@@ -302,44 +376,23 @@ int minpack_py_jacobian(int m, int n, const double *x, double *fjac, int ldfjac,
 
 /* The block callback of a vectorized Python fit: the residuals at k points
  * (the columns of x, n by k) in one call of func, into fvec (m by k, column-
- * major). `ctx` is the residual context (see minpack_py_residual); its
- * check_block turns anything but a float64 (m, k) array into one, or raises. */
-int minpack_py_block(int m, int n, int k, const double *x, double *fvec, void *ctx)
+ * major). `fit` is the FitContext; the check_block of its residual context
+ * turns anything but a float64 (m, k) array into one, or raises. */
+int minpack_tramp_block(int m, int n, int k, const double *x, double *fvec, void *fit)
 {
-    PyObject *context = (PyObject *)ctx;
-    PyObject *func = PyTuple_GET_ITEM(context, 0);
-    PyObject *args = PyTuple_GET_ITEM(context, 1);
-    PyObject *errors = PyTuple_GET_ITEM(context, 3);
-    PyObject *check_block = PyTuple_GET_ITEM(context, 6);
-    PyObject *r, *checked, *a, *kobj;
+    PyObject *ctx = FIELD(fit, FIT_RESIDUAL);
+    PyObject *func = FIELD(ctx, RES_FUNC);
+    PyObject *args = FIELD(ctx, RES_ARGS);
+    PyObject *errors = FIELD(ctx, RES_ERRORS);
+    PyObject *check_block = FIELD(ctx, RES_CHECK_BLOCK);
+    PyObject *r, *a;
     const double *src;
     int i, j;
 
     r = call_at(func, args, n, k, x);
     if (r == NULL) return record_exception(errors);
-    if (!(PyArray_CheckExact(r) && PyArray_NDIM((PyArrayObject *)r) == 2 &&
-          PyArray_DIM((PyArrayObject *)r, 0) == m &&
-          PyArray_DIM((PyArrayObject *)r, 1) == k &&
-          PyArray_TYPE((PyArrayObject *)r) == NPY_DOUBLE)) {
-        kobj = PyLong_FromLong(k);
-        if (kobj == NULL) {
-            Py_DECREF(r);
-            return record_exception(errors);
-        }
-        checked = PyObject_CallFunctionObjArgs(check_block, r, kobj, NULL);
-        Py_DECREF(kobj);
-        Py_DECREF(r);
-        if (checked == NULL) return record_exception(errors);
-        r = checked;
-    }
-    a = PyArray_FROMANY(r, NPY_DOUBLE, 2, 2, NPY_ARRAY_CARRAY_RO);
-    Py_DECREF(r);
+    a = as_matrix(r, m, k, check_block, k, "func returned residuals of the wrong shape");
     if (a == NULL) return record_exception(errors);
-    if (PyArray_DIM((PyArrayObject *)a, 0) != m || PyArray_DIM((PyArrayObject *)a, 1) != k) {
-        Py_DECREF(a);
-        PyErr_SetString(PyExc_ValueError, "func returned residuals of the wrong shape");
-        return record_exception(errors);
-    }
     src = PyArray_DATA((PyArrayObject *)a);
     for (j = 0; j < k; j++)
         for (i = 0; i < m; i++)
@@ -349,17 +402,16 @@ int minpack_py_block(int m, int n, int k, const double *x, double *fvec, void *c
 }
 
 /* The progress report of a fit (MINPACK's nprint hook, once per iteration).
- * `ctx` is the address of the tuple (progress, errors): progress(nfev, x,
- * fvec) is built by minpack._callbacks.progress_callback, x and fvec are
- * fresh arrays, and its result is the status (0 continues, anything else
- * stops the solver). An exception that escapes it (progress records those
- * of the user's callback itself) is recorded in `errors` and stops the
- * solver. The caller keeps the tuple alive. */
-int minpack_py_progress(int nfev, int m, int n, const double *x, const double *fvec,
-                        void *ctx)
+ * `ctx` is a ProgressContext: report(nfev, x, fvec) is built by
+ * minpack._contexts.progress_context, x and fvec are fresh arrays, and its
+ * result is the status (0 continues, anything else stops the solver). An
+ * exception that escapes it (report records those of the user's callback
+ * itself) is recorded in `errors` and stops the solver. */
+int minpack_tramp_progress(int nfev, int m, int n, const double *x, const double *fvec,
+                           void *ctx)
 {
-    PyObject *progress = PyTuple_GET_ITEM((PyObject *)ctx, 0);
-    PyObject *errors = PyTuple_GET_ITEM((PyObject *)ctx, 1);
+    PyObject *progress = FIELD(ctx, PROG_REPORT);
+    PyObject *errors = FIELD(ctx, PROG_ERRORS);
     PyObject *xarr, *farr, *nobj, *r;
     npy_intp dx = n, df = m;
     long status;
@@ -384,4 +436,45 @@ int minpack_py_progress(int nfev, int m, int n, const double *x, const double *f
     Py_DECREF(r);
     if (status == -1 && PyErr_Occurred()) return record_exception(errors);
     return status == 0 ? 0 : 1;
+}
+
+/* A tuple of n field names. */
+static PyObject *names(const char *const *fields, int n)
+{
+    PyObject *t = PyTuple_New(n);
+    int i;
+
+    if (t == NULL) return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *s = PyUnicode_FromString(fields[i]);
+        if (s == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+PyObject *minpack_tramp_table(PyObject *self, PyObject *unused);
+
+/* _minpack.trampoline() -> (addresses, fields): the addresses of the
+ * callbacks above by name, and the fields of each context, in the order this
+ * file reads them. Registered in _minpack.pyf (pymethoddef). */
+PyObject *minpack_tramp_table(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return Py_BuildValue(
+        "{s:N,s:N,s:N,s:N}{s:N,s:N,s:N,s:N,s:N,s:N}",
+        "residual", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_residual),
+        "jacobian", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_jacobian),
+        "block", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_block),
+        "progress", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_progress),
+        "fit", names(fit_fields, FIT_FIELDS),
+        "residual", names(residual_fields, RES_FIELDS),
+        "model", names(model_fields, MODEL_FIELDS),
+        "jacobian", names(jacobian_fields, JAC_FIELDS),
+        "model_jacobian", names(model_jacobian_fields, MJAC_FIELDS),
+        "progress", names(progress_fields, PROG_FIELDS));
 }
