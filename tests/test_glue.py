@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from compiled_models import EXP
+from support.compiled_models import EXP
 
 import minpack
 from minpack import _minpack

@@ -565,11 +565,12 @@ def test_batch_problems_go_nonfinite_alone(use_jac, workers):
 
 def test_codes_do_not_collide():
     """10 and 11 are past MINPACK's 0-8 and leastsq's 9 (callback stop)."""
-    from minpack._leastsq import STOPPED, _SUCCESS
+    from minpack._checks import SUCCESS
+    from minpack._leastsq import STOPPED
 
     assert (NONFINITE_START, NONFINITE_JACOBIAN) == (10, 11)
     assert STOPPED == 9 and set(_MESSAGES) == set(range(9)) | {11}
-    assert NONFINITE_JACOBIAN not in _SUCCESS
+    assert NONFINITE_JACOBIAN not in SUCCESS
 
 
 def test_finite_problems_never_meet_the_tests():

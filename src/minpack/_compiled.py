@@ -241,11 +241,13 @@ def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
 def run_lm(route: Route, progress: ProgressContext | None, m: int,
            f0: np.ndarray | None, x: np.ndarray, ftol: float, xtol: float,
            gtol: float, maxfev: int, epsfcn: float, diag: np.ndarray, mode: int,
-           factor: float, full: bool) -> tuple:
+           factor: float, full: bool, have_f0: bool = True) -> tuple:
     """lmdif or lmder through the glue (see _minpack.pyi for the result).
 
-    `f0`: None, or the residuals at x, which the solver takes as its first
-    evaluation. With the GIL held (``_minpack.lm``) when a callback runs
+    `f0`: None, or the residuals at x (float64), which the solver takes as
+    its first evaluation when `have_f0`; otherwise they only fill fvec, which
+    the solver's own first evaluation overwrites (improper input returns them,
+    as SciPy does). With the GIL held (``_minpack.lm``) when a callback runs
     Python (the trampoline, a progress report); else through the lean C
     entry, which releases it and, when `full` is false, builds only x and the
     counts (the arguments are checked already, so it takes them as they
@@ -253,12 +255,13 @@ def run_lm(route: Route, progress: ProgressContext | None, m: int,
     """
     func, jac, user_data, block, python, _ = route
     maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
+    first = int(f0 is not None and have_f0)
     if progress is not None:
         return _minpack.lm(func, jac, user_data, block, _PROGRESS, id(progress),
-                           int(f0 is not None), x, np.zeros(m) if f0 is None else f0,
+                           first, x, np.zeros(m) if f0 is None else f0,
                            ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor)
     if python:
-        return _minpack.lm(func, jac, user_data, block, 0, 0, int(f0 is not None), x,
+        return _minpack.lm(func, jac, user_data, block, 0, 0, first, x,
                            np.zeros(m) if f0 is None else f0, ftol, xtol, gtol,
                            maxfev, epsfcn, diag, mode, factor)
     out = _minpack.lm_compiled(func, jac, user_data, (), x, m, ftol, xtol, gtol, maxfev,
@@ -271,11 +274,12 @@ def run_lm(route: Route, progress: ProgressContext | None, m: int,
 
 def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
                maxfev: int, ml: int, mu: int, epsfcn: float, diag: np.ndarray,
-               mode: int, factor: float) -> tuple:
+               mode: int, factor: float, have_f0: bool = True) -> tuple:
     """hybrd or hybrj through the glue, the GIL released for compiled functions.
 
-    `f0`: None, or the functions at x, which the solver takes as its first
-    evaluation. maxfev <= 0 means MINPACK's default.
+    `f0`: None, or the functions at x (float64), which the solver takes as its
+    first evaluation when `have_f0` (otherwise they only fill fvec, as in
+    `run_lm`). maxfev <= 0 means MINPACK's default.
     """
     func, jac, user_data, _, python, _ = route
     maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
@@ -283,8 +287,8 @@ def run_hybrid(route: Route, f0: np.ndarray | None, x: np.ndarray, xtol: float,
     if f0 is None:
         return entry(func, jac, user_data, 0, x, np.zeros(x.size), xtol, maxfev, ml, mu,
                      epsfcn, diag, mode, factor)
-    return entry(func, jac, user_data, 1, x, f0, xtol, maxfev, ml, mu, epsfcn, diag,
-                 mode, factor)
+    return entry(func, jac, user_data, int(have_f0), x, f0, xtol, maxfev, ml, mu, epsfcn,
+                 diag, mode, factor)
 
 
 def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,

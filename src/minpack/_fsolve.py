@@ -266,8 +266,9 @@ def fsolve(
             check_start(f0, what="values")
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        # (when not have_f0, MINPACK makes its own first evaluation)
-        f0 = np.array(f0, dtype=np.float64) if have_f0 else None
+        # (when not have_f0, MINPACK makes its own first evaluation; f0 only
+        # fills fvec until then, which improper input returns as SciPy does)
+        f0 = np.array(f0, dtype=np.float64)
         route = python_route(
             residual_context(func, args, n, errors),
             None if fprime is None else
@@ -282,10 +283,11 @@ def fsolve(
                              "always fills fjac column by column (Fortran order)")
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
-        f0 = None
+        f0, have_f0 = None, False
         user_data = user_data_address(args, compiled)
         route = compiled_route(compiled, compiled_jac, user_data)
-    res = run_hybrid(route, f0, x, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor)
+    res = run_hybrid(route, f0, x, xtol, maxfev, ml, mu, epsfcn, diag_arr, mode, factor,
+                     have_f0)
     x, fvec, _, fjac, r, qtf, status, nfev, njev = res
     if errors:
         raise errors[0]

@@ -304,8 +304,9 @@ def leastsq(
             check_start(f0)
         if epsfcn is None:
             epsfcn = machine_epsilon(f0.dtype)
-        # (when not have_f0, MINPACK makes its own first evaluation)
-        f0 = np.array(f0, dtype=np.float64) if have_f0 else None
+        # (when not have_f0, MINPACK makes its own first evaluation; f0 only
+        # fills fvec until then, which improper input returns as SciPy does)
+        f0 = np.array(f0, dtype=np.float64)
         route = python_route(
             residual_context(func, args, m, errors, vectorized),
             None if Dfun is None else
@@ -317,11 +318,11 @@ def leastsq(
         m = _check_compiled(compiled, compiled_jac, Dfun, col_deriv, m, n)
         if epsfcn is None:
             epsfcn = machine_epsilon(F64)
-        f0 = None
+        f0, have_f0 = None, False
         user_data = user_data_address(args, compiled)
         route = compiled_route(compiled, compiled_jac, user_data)
     out = run_lm(route, progress, m, f0, x, ftol, xtol, gtol, maxfev, epsfcn, diag_arr,
-                 mode, factor, full_output)
+                 mode, factor, full_output, have_f0)
     return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol, maxfev, errors,
                    stopped)
 
