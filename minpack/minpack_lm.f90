@@ -30,7 +30,7 @@
 !> are not re-exported by the umbrella module `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
-    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf, ieee_is_nan
     use minpack_kinds, only: dp, epsmch, info_nonfinite_start, info_nonfinite_jacobian
     use minpack_linalg, only: enorm, qrfac, lmpar, all_finite
     implicit none
@@ -579,8 +579,8 @@ contains
 
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:), lb(:), ub(:)
         logical, allocatable :: held(:)
-        integer :: i, iflag, iter, j, l, ldmin, nfree
-        logical :: bounded, cut, jfinite
+        integer :: i, iflag, iter, j, l, ldmin, nfree, pending
+        logical :: bounded, changed, cut, jfinite
         real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pfull, pnorm, &
                     prered, ratio, s, temp, temp1, temp2, xnorm
 
@@ -592,6 +592,8 @@ contains
         xnorm = zero
         bounded = present(lower) .or. present(upper)
         cut = .false.
+        changed = .false.
+        pending = 0
         nfree = n
 
         main: block
@@ -614,7 +616,12 @@ contains
                 ub = huge(one)
                 if (present(lower)) lb = lower
                 if (present(upper)) ub = upper
+                held = .false.
                 do j = 1, n
+                    ! (NaN first: an ordered comparison with NaN would raise
+                    ! the invalid-operation flag)
+                    if (ieee_is_nan(lb(j)) .or. ieee_is_nan(ub(j)) .or. ieee_is_nan(x(j))) &
+                        exit main
                     if (.not. (lb(j) <= ub(j))) exit main
                     if (.not. (lb(j) <= x(j) .and. x(j) <= ub(j))) exit main
                 end do
@@ -728,6 +735,11 @@ contains
                     end do
                 end if
                 if (gnorm <= gtol) info = 4
+                ! bounds: a convergence found at the end of the last step
+                ! stands if the parameters held then are still the ones to
+                ! hold here; if not, the fit goes on with the new set
+                if (pending /= 0 .and. info == 0 .and. .not. changed) info = pending
+                pending = 0
                 if (info /= 0) exit main
 
                 if (mode /= 2) then
@@ -844,6 +856,15 @@ contains
                     if (delta <= xtol * xnorm) info = 2
                     if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one &
                         .and. info == 2 .and. .not. cut) info = 3
+                    if (info /= 0 .and. bounded .and. ratio >= p0001) then
+                        ! bounds: x moved while parameters were held, and the
+                        ! gradient at the new x may release some; decide on
+                        ! the Jacobian there (one more Jacobian evaluation)
+                        if (any(held .and. lb < ub)) then
+                            pending = info
+                            info = 0
+                        end if
+                    end if
                     if (info /= 0) exit main
 
                     ! tolerances too small, or out of evaluations
@@ -879,8 +900,11 @@ contains
         !> lmpar and the scaling see a problem without it (its step is zero).
         subroutine hold()
             real(dp) :: g
+            logical :: before
 
+            changed = .false.
             do j = 1, n
+                before = held(j)
                 held(j) = .false.
                 if (lb(j) == ub(j)) then
                     held(j) = .true.
@@ -892,6 +916,7 @@ contains
                     held(j) = (x(j) == lb(j) .and. g > zero) .or. (x(j) == ub(j) .and. g < zero)
                 end if
                 if (held(j)) fjac(1:m, j) = zero
+                if (held(j) .neqv. before) changed = .true.
             end do
         end subroutine hold
 
@@ -933,9 +958,13 @@ contains
             if (jlim /= 0) cut = .true.
             scaled = cut
             do j = 1, n
+                ! x + alpha wa1 carries a rounding error up to a few ulps of
+                ! |x| + |alpha wa1|: a value within that of a bound (or past
+                ! it) is put on the bound and, on a cut step, one within that
+                ! of zero (a cancellation) on zero, where the difference step
+                ! is not lost in the noise of x
                 if (scaled) wa2(j) = x(j) + alpha * wa1(j)
-                ! within rounding of a bound (or past it): onto the bound
-                tol = 2 * epsmch * max(abs(x(j)), abs(wa2(j)))
+                tol = 4 * epsmch * (abs(x(j)) + abs(alpha * wa1(j)))
                 if (j == jlim) then
                     if (wa1(j) > zero) then
                         wa2(j) = ub(j)
@@ -948,6 +977,9 @@ contains
                 else if (wa2(j) <= lb(j) + tol) then
                     if (wa2(j) /= lb(j)) cut = .true.
                     wa2(j) = lb(j)
+                else if (scaled .and. abs(wa2(j)) <= tol .and. lb(j) <= zero &
+                         .and. zero <= ub(j)) then
+                    wa2(j) = zero
                 end if
             end do
             if (.not. cut) return
@@ -956,6 +988,18 @@ contains
                 wa3(j) = diag(j) * wa1(j)
             end do
             pnorm = enorm(n, wa3)
+            ! a component below the rounding of the step as a whole (lmpar's
+            ! solution is accurate to about epsmch * pnorm in the scaled
+            ! variables) is noise: it is dropped, so that a parameter does
+            ! not drift to a value such as 1e-24, where the forward
+            ! difference step epsfcn |x| is lost in the residuals' rounding
+            do j = 1, n
+                if (wa1(j) /= zero .and. abs(wa3(j)) <= epsmch * pnorm) then
+                    wa1(j) = zero
+                    wa2(j) = x(j)
+                    wa3(j) = zero
+                end if
+            end do
         end subroutine clip_step
 
         !> Residuals at xx into f (iflag = 1), through whichever callback we have.
