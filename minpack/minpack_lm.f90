@@ -22,7 +22,44 @@
 !>   finite stops the solver at the current x with info 11
 !>   (`info_nonfinite_jacobian`). While every value stays finite these tests
 !>   change nothing: iterates, nfev, njev and info are MINPACK-1's.
+!> - bounds lower <= x <= upper on lmdif and lmder (optional arguments
+!>   `lower`, `upper`, `active`; not in MINPACK-1, see "Bounds" below).
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
+!>
+!> Bounds. An active-set variant of the iteration, after the one of mpfit
+!> (C. B. Markwardt, "Non-linear least squares fitting in IDL with MPFIT",
+!> ASP Conf. Ser. 411, 2009: MINPACK-1's lmdif with parameter limits),
+!> written here from that description, with these differences:
+!> - after each Jacobian, a parameter on a bound whose gradient component
+!>   g_j = (J^T f)_j points out of the box is held: its column is set to zero
+!>   before qrfac, so qrfac, lmpar, the scaling and the gtol test (now on the
+!>   projected gradient) run unchanged; lower = upper holds a parameter for
+!>   the whole fit (no difference step is spent on it);
+!> - components of the lmpar step that push a parameter on a bound outwards
+!>   are zeroed, then the step is cut by the largest alpha <= 1 that keeps x
+!>   in the box; the parameter that sets alpha is put exactly on its bound,
+!>   as is any within rounding of a bound; on such a cut step, values within
+!>   rounding of zero become zero and components below the rounding of the
+!>   step are dropped (forward differences at x_j = 1e-24 are noise);
+!> - for a cut step the predicted reduction is the model's for the step
+!>   taken, ||f||^2 - ||f + J s||^2 = -2 qtf.(R P^T s) - ||R P^T s||^2 (mpfit
+!>   scales MINPACK's prediction by alpha twice and under-predicts), the step
+!>   bound is updated from the full LM step, and the ftol tests are skipped
+!>   (a step stopped by a bound says nothing about the reduction left);
+!> - a convergence found after a step taken while parameters were held is
+!>   confirmed on the Jacobian at the new x: if the held set changes there
+!>   (a gradient now points into the box), the fit goes on;
+!> - the function is never evaluated outside the box: trial points are in
+!>   it by construction, and a difference step that would leave it is taken
+!>   backwards (or towards the farther bound);
+!> - x0 outside the box, lower > upper or a NaN bound is improper input
+!>   (info 0, no evaluation); lmstr takes no bounds.
+!> Guarantees: every point of evaluation lies in the box; the final x is in
+!> it, exactly on the bounds reported by `active`; and while no bound is
+!> reached (no step cut, nothing held, no difference step turned), the
+!> arithmetic is MINPACK-1's own, so x, fvec, fjac, ipvt, qtf, nfev, njev
+!> and info are bit-identical to the unbounded fit. On exit fjac, ipvt and
+!> qtf factor the Jacobian with the held columns set to zero.
 !>
 !> The iteration itself (`lm_core`) is shared with lmstr (module
 !> minpack_lmrows), which plugs in its own Jacobian stage through `lm_qr_stage`;
@@ -580,7 +617,7 @@ contains
         real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:), lb(:), ub(:)
         logical, allocatable :: held(:)
         integer :: i, iflag, iter, j, l, ldmin, nfree, pending
-        logical :: bounded, changed, cut, jfinite
+        logical :: bounded, boxok, changed, cut, jfinite
         real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pfull, pnorm, &
                     prered, ratio, s, temp, temp1, temp2, xnorm
 
@@ -592,6 +629,7 @@ contains
         xnorm = zero
         bounded = present(lower) .or. present(upper)
         cut = .false.
+        boxok = .false.
         changed = .false.
         pending = 0
         nfree = n
@@ -626,6 +664,7 @@ contains
                     if (.not. (lb(j) <= x(j) .and. x(j) <= ub(j))) exit main
                 end do
                 nfree = count(lb < ub)
+                boxok = .true.
             end if
             allocate(wa1(n), wa2(n), wa3(n), wa4(m))
 
@@ -885,7 +924,7 @@ contains
         if (nprint > 0) call report()
         if (present(active)) then
             active = 0
-            if (allocated(held)) then
+            if (boxok) then
                 where (x <= lb) active = -1
                 where (x >= ub .and. lb < ub) active = 1
             end if
