@@ -42,8 +42,8 @@
 !>   rounding of zero become zero and components below the rounding of the
 !>   step are dropped (forward differences at x_j = 1e-24 are noise);
 !> - for a cut step the predicted reduction is the model's for the step
-!>   taken, ||f||^2 - ||f + J s||^2 = -2 qtf.(R P^T s) - ||R P^T s||^2 (mpfit
-!>   scales MINPACK's prediction by alpha twice and under-predicts), the step
+!>   taken, ||f||^2 - ||f + J s||^2 = -2 qtf.(R P^T s) - ||R P^T s||^2 (mpfit's
+!>   alpha-scaled form of MINPACK's prediction under-predicts it), the step
 !>   bound is updated from the full LM step, and the ftol tests are skipped
 !>   (a step stopped by a bound says nothing about the reduction left);
 !> - a convergence found after a step taken while parameters were held is
