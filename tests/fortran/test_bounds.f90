@@ -579,7 +579,7 @@ contains
     subroutine fixed_parameter()
         integer :: is, k, nprob, n, m, jfix
         type(fit) :: full, reduced
-        real(dp), allocatable :: x0(:), lb(:), ub(:), x0r(:), lbr(:)
+        real(dp), allocatable :: x0(:), lb(:), ub(:), x0r(:)
         real(dp) :: xfix
         character(len=120) :: what
 
@@ -599,10 +599,9 @@ contains
             lb(jfix) = xfix
             ub(jfix) = xfix
             x0r = [x0(1:jfix - 1), x0(jfix + 1:)]
-            lbr = [lb(1:jfix - 1), lb(jfix + 1:)]
             do is = 1, 2
                 call run(solvers(is), nprob, n, m, x0, .true., lb, ub, full)
-                call run('lmdif', nprob, n - 1, m, x0r, .false., lbr, lbr, reduced, &
+                call run('lmdif', nprob, n - 1, m, x0r, .false., x0r, x0r, reduced, &
                          jfix, xfix)
                 write (what, '(a, 1x, a, a, i0, a, i0, a, i0, a, i0)') trim(solvers(is)), &
                     trim(mgh_name(nprob)), ': info ', full%info, ', nfev ', full%nfev, &
