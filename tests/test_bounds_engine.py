@@ -12,7 +12,8 @@ of evaluation (difference steps and Jacobians included).
   ``least_squares(method='trf')`` (2-point differences) in the same test:
   our final cost must be at most trf's times (1 + 1e-8) on at least 90 % of
   them, the projected gradient small on at least 90 % of the converged fits,
-  and no evaluation may fall outside the box, ever (lmdif and lmder). The
+  and no evaluation may fall outside the box, ever (lmdif and lmder); lmder
+  against trf with the analytic Jacobian must meet the same cost bound. The
   function-call counts, trf's difference calls included, are printed side by
   side (the ``report`` table).
 - Loose boxes (around every point the unbounded fit evaluates) on the whole
@@ -322,6 +323,8 @@ class Outcome:
     outside: int
     outside_der: int
     trf_outside: int
+    der_cost: float
+    trf_jac_cost: float
 
     @property
     def cost_ok(self) -> bool:
@@ -329,6 +332,11 @@ class Outcome:
         # the scale of the data (zero-residual problems end anywhere in the
         # rounding noise)
         return self.cost <= self.trf_cost * (1 + COST_RTOL) or self.cost <= 1e-30
+
+    @property
+    def der_cost_ok(self) -> bool:
+        # the same for lmder against trf with the analytic Jacobian
+        return self.der_cost <= self.trf_jac_cost * (1 + COST_RTOL) or self.der_cost <= 1e-30
 
     @property
     def converged(self) -> bool:
@@ -346,6 +354,10 @@ def _run_boxed(case: Boxed) -> Outcome:
         return prob.func(x, *prob.args)
 
     trf = least_squares(fun, case.x0, bounds=(lb, ub), method="trf")
+    trf_jac = least_squares(
+        lambda x: prob.func(x, *prob.args), case.x0, jac=lambda x: prob.jac(x, *prob.args),
+        bounds=(lb, ub), method="trf",
+    )  # fmt: skip
     trf_outside = sum(bool(np.any(p < lb) or np.any(p > ub)) for p in calls)
     return Outcome(
         name=case.name,
@@ -361,6 +373,8 @@ def _run_boxed(case: Boxed) -> Outcome:
         outside=ours.outside(lb, ub) + int(np.any(ours.x < lb) or np.any(ours.x > ub)),
         outside_der=der.outside(lb, ub),
         trf_outside=trf_outside,
+        der_cost=cost(prob, der.x),
+        trf_jac_cost=cost(prob, trf_jac.x),
     )
 
 
@@ -397,6 +411,8 @@ def test_bounded_suite(outcomes, report):
     report(title, f"calls ratio ours/trf: median {np.median(calls):.3f}, geometric mean "
                   f"{np.exp(np.mean(np.log(calls))):.3f}; total {sum(o.nfev for o in outcomes)}"
                   f" vs {sum(o.trf_calls for o in outcomes)}")  # fmt: skip
+    report(title, f"with analytic Jacobians, lmder against trf: solved "
+                  f"{sum(o.der_cost_ok for o in outcomes)}/{len(outcomes)}")  # fmt: skip
     report(title, f"evaluations outside the box: ours {sum(o.outside for o in outcomes)} "
                   f"(lmdif), {sum(o.outside_der for o in outcomes)} (lmder); trf "
                   f"{sum(o.trf_outside for o in outcomes)}")  # fmt: skip
@@ -406,6 +422,9 @@ def test_bounded_suite(outcomes, report):
     ]
     assert len(solved) >= 0.9 * len(outcomes), [o.name for o in outcomes if not o.cost_ok]
     assert len(small) >= 0.9 * len(conv), [o.name for o in conv if o.cosine > COSINE_TOL]
+    assert sum(o.der_cost_ok for o in outcomes) >= 0.9 * len(outcomes), [
+        o.name for o in outcomes if not o.der_cost_ok
+    ]
 
 
 # ---------------------------------------------------------------------------
