@@ -23,6 +23,7 @@ module minpack_capi
     public :: minpack_func, minpack_jac
     public :: c_callbacks, call_func, call_func_jac, stop_on, default_maxfev
     public :: minpack_lmdif, minpack_lmder, minpack_lmdif1, minpack_lmder1
+    public :: minpack_lmdif_bounded, minpack_lmder_bounded
     public :: minpack_enorm, minpack_covar
     public :: minpack_fjrow
     public :: minpack_lmstr, minpack_lmstr1, minpack_chkder
@@ -119,6 +120,61 @@ contains
         call lmder(call_func_jac, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
                    diag, mode, factor, 0, info, nfev, njev, ipvt, qtf, c_loc(cb))
     end function minpack_lmder
+
+    !> info = minpack_lmdif_bounded(func, m, n, x, fvec, lower, upper, ftol, xtol,
+    !>                              gtol, maxfev, epsfcn, diag, mode, factor, nfev,
+    !>                              fjac, ldfjac, ipvt, qtf, active, user_data):
+    !> minpack_lmdif within lower <= x <= upper. lower, upper and active may
+    !> each be NULL (no lower bounds, no upper bounds, no report).
+    recursive function minpack_lmdif_bounded(func, m, n, x, fvec, lower, upper, ftol, xtol, &
+                                             gtol, maxfev, epsfcn, diag, mode, factor, nfev, &
+                                             fjac, ldfjac, ipvt, qtf, active, udata) &
+            result(info) bind(c, name="minpack_lmdif_bounded")
+        type(c_funptr), intent(in), value :: func
+        integer(c_int), intent(in), value :: m, n, maxfev, mode, ldfjac
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n), qtf(n)
+        real(c_double), intent(in), optional :: lower(n), upper(n)
+        real(c_double), intent(in), value :: ftol, xtol, gtol, epsfcn, factor
+        integer(c_int), intent(out) :: nfev, ipvt(n)
+        integer(c_int), intent(out), optional :: active(n)
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, func, udata)
+        call lmdif(call_func, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, &
+                   factor, 0, info, nfev, fjac, ldfjac, ipvt, qtf, c_loc(cb), &
+                   lower=lower, upper=upper, active=active)
+    end function minpack_lmdif_bounded
+
+    !> info = minpack_lmder_bounded(func, jac, m, n, x, fvec, fjac, ldfjac, lower,
+    !>                              upper, ftol, xtol, gtol, maxfev, diag, mode,
+    !>                              factor, nfev, njev, ipvt, qtf, active, user_data):
+    !> minpack_lmder within lower <= x <= upper (NULL as in minpack_lmdif_bounded).
+    recursive function minpack_lmder_bounded(func, jac, m, n, x, fvec, fjac, ldfjac, lower, &
+                                             upper, ftol, xtol, gtol, maxfev, diag, mode, &
+                                             factor, nfev, njev, ipvt, qtf, active, udata) &
+            result(info) bind(c, name="minpack_lmder_bounded")
+        type(c_funptr), intent(in), value :: func, jac
+        integer(c_int), intent(in), value :: m, n, ldfjac, maxfev, mode
+        real(c_double), intent(inout) :: x(n), diag(n)
+        real(c_double), intent(out) :: fvec(m), fjac(ldfjac, n), qtf(n)
+        real(c_double), intent(in), optional :: lower(n), upper(n)
+        real(c_double), intent(in), value :: ftol, xtol, gtol, factor
+        integer(c_int), intent(out) :: nfev, njev, ipvt(n)
+        integer(c_int), intent(out), optional :: active(n)
+        type(c_ptr), intent(in), value :: udata
+        integer(c_int) :: info
+
+        type(c_callbacks), target :: cb
+
+        cb = c_callbacks(func, jac, udata)
+        call lmder(call_func_jac, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
+                   diag, mode, factor, 0, info, nfev, njev, ipvt, qtf, c_loc(cb), &
+                   lower=lower, upper=upper, active=active)
+    end function minpack_lmder_bounded
 
     !> info = minpack_lmdif1(func, m, n, x, fvec, tol, user_data): MINPACK-1's
     !> lmdif1 settings; nfev is returned too.

@@ -22,7 +22,44 @@
 !>   finite stops the solver at the current x with info 11
 !>   (`info_nonfinite_jacobian`). While every value stays finite these tests
 !>   change nothing: iterates, nfev, njev and info are MINPACK-1's.
+!> - bounds lower <= x <= upper on lmdif and lmder (optional arguments
+!>   `lower`, `upper`, `active`; not in MINPACK-1, see "Bounds" below).
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
+!>
+!> Bounds. An active-set variant of the iteration, after the one of mpfit
+!> (C. B. Markwardt, "Non-linear least squares fitting in IDL with MPFIT",
+!> ASP Conf. Ser. 411, 2009: MINPACK-1's lmdif with parameter limits),
+!> written here from that description, with these differences:
+!> - after each Jacobian, a parameter on a bound whose gradient component
+!>   g_j = (J^T f)_j points out of the box is held: its column is set to zero
+!>   before qrfac, so qrfac, lmpar, the scaling and the gtol test (now on the
+!>   projected gradient) run unchanged; lower = upper holds a parameter for
+!>   the whole fit (no difference step is spent on it);
+!> - components of the lmpar step that push a parameter on a bound outwards
+!>   are zeroed, then the step is cut by the largest alpha <= 1 that keeps x
+!>   in the box; the parameter that sets alpha is put exactly on its bound,
+!>   as is any within rounding of a bound; on such a cut step, values within
+!>   rounding of zero become zero and components below the rounding of the
+!>   step are dropped (forward differences at x_j = 1e-24 are noise);
+!> - for a cut step the predicted reduction is the model's for the step
+!>   taken, ||f||^2 - ||f + J s||^2 = -2 qtf.(R P^T s) - ||R P^T s||^2 (mpfit's
+!>   alpha-scaled form of MINPACK's prediction under-predicts it), the step
+!>   bound is updated from the full LM step, and the ftol tests are skipped
+!>   (a step stopped by a bound says nothing about the reduction left);
+!> - a convergence found after a step taken while parameters were held is
+!>   confirmed on the Jacobian at the new x: if the held set changes there
+!>   (a gradient now points into the box), the fit goes on;
+!> - the function is never evaluated outside the box: trial points are in
+!>   it by construction, and a difference step that would leave it is taken
+!>   backwards (or towards the farther bound);
+!> - x0 outside the box, lower > upper or a NaN bound is improper input
+!>   (info 0, no evaluation); lmstr takes no bounds.
+!> Guarantees: every point of evaluation lies in the box; the final x is in
+!> it, exactly on the bounds reported by `active`; and while no bound is
+!> reached (no step cut, nothing held, no difference step turned), the
+!> arithmetic is MINPACK-1's own, so x, fvec, fjac, ipvt, qtf, nfev, njev
+!> and info are bit-identical to the unbounded fit. On exit fjac, ipvt and
+!> qtf factor the Jacobian with the held columns set to zero.
 !>
 !> The iteration itself (`lm_core`) is shared with lmstr (module
 !> minpack_lmrows), which plugs in its own Jacobian stage through `lm_qr_stage`;
@@ -30,7 +67,7 @@
 !> are not re-exported by the umbrella module `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
-    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf, ieee_is_nan
     use minpack_kinds, only: dp, epsmch, info_nonfinite_start, info_nonfinite_jacobian
     use minpack_linalg, only: enorm, qrfac, lmpar, all_finite
     implicit none
@@ -158,8 +195,16 @@ contains
     !> h = sqrt(max(epsfcn, epsmch)) * |x_j| (or that step itself when x_j = 0).
     !> With `fblock` (not in MINPACK-1), the n perturbed points are evaluated
     !> in one call; the arithmetic, and so the result, is the same.
+    !>
+    !> With `lower` and `upper` (not in MINPACK-1; x must lie in the box), no
+    !> perturbed point leaves the box: where x_j + h would pass upper_j the
+    !> step is taken backwards (x_j - h), and where neither side has room for
+    !> h, towards the farther bound, to it; a column with lower_j = upper_j
+    !> (a fixed parameter) is set to zero without an evaluation, so the
+    !> callback is called once per free column. Columns whose forward step
+    !> stays in the box are computed exactly as without bounds.
     recursive subroutine fdjac2(fcn, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa, udata, &
-                                fblock)
+                                fblock, lower, upper)
         procedure(lmdif_fcn) :: fcn
             !! the residual callback
         integer, intent(in) :: m
@@ -184,27 +229,48 @@ contains
             !! passed to fcn
         procedure(lmdif_block_fcn), optional :: fblock
             !! evaluates all n perturbed points in one call
+        real(dp), intent(in), optional :: lower(n)
+            !! lower bounds of the box (both or neither of lower and upper)
+        real(dp), intent(in), optional :: upper(n)
+            !! upper bounds of the box
 
-        integer :: i, j
-        real(dp) :: eps, h, temp
-        real(dp), allocatable :: xs(:, :), fs(:, :)
+        integer :: i, j, k, nk
+        real(dp) :: eps, h, temp, xj
+        real(dp), allocatable :: xs(:, :), fs(:, :), hs(:)
+        integer, allocatable :: cols(:)
+        logical :: boxed
 
         eps = sqrt(max(epsfcn, epsmch))
+        boxed = present(lower) .and. present(upper)
         if (present(fblock)) then
-            allocate(xs(n, n), fs(m, n))
+            allocate(xs(n, n), fs(m, n), hs(n), cols(n))
+            k = 0
             do j = 1, n
-                xs(:, j) = x
                 h = eps * abs(x(j))
                 if (h == zero) h = eps
-                xs(j, j) = x(j) + h
+                xj = x(j) + h
+                if (boxed) then
+                    if (lower(j) == upper(j)) then
+                        fjac(1:m, j) = zero
+                        cycle
+                    end if
+                    if (xj > upper(j)) call box_step(x(j), lower(j), upper(j), h, xj)
+                end if
+                k = k + 1
+                cols(k) = j
+                hs(k) = h
+                xs(:, k) = x
+                xs(j, k) = xj
             end do
-            call fblock(m, n, n, xs, fs, iflag, udata)
+            nk = k
+            if (nk == 0) return
+            call fblock(m, n, nk, xs, fs, iflag, udata)
             if (iflag < 0) return
-            do j = 1, n
-                h = eps * abs(x(j))
-                if (h == zero) h = eps
+            do k = 1, nk
+                j = cols(k)
+                h = hs(k)
                 do i = 1, m
-                    fjac(i, j) = (fs(i, j) - fvec(i)) / h
+                    fjac(i, j) = (fs(i, k) - fvec(i)) / h
                 end do
             end do
             return
@@ -213,7 +279,15 @@ contains
             temp = x(j)
             h = eps * abs(temp)
             if (h == zero) h = eps
-            x(j) = temp + h
+            xj = temp + h
+            if (boxed) then
+                if (lower(j) == upper(j)) then
+                    fjac(1:m, j) = zero
+                    cycle
+                end if
+                if (xj > upper(j)) call box_step(temp, lower(j), upper(j), h, xj)
+            end if
+            x(j) = xj
             call fcn(m, n, x, wa, iflag, udata)
             x(j) = temp
             if (iflag < 0) return
@@ -222,6 +296,34 @@ contains
             end do
         end do
     end subroutine fdjac2
+
+    !> Difference step of a parameter xj0 in [lo, hi] whose forward step
+    !> xj0 + h passes hi: backwards when xj0 - h stays in the box, else
+    !> towards the farther bound and onto it. On exit xj is the perturbed
+    !> value and h the signed step the quotient divides by.
+    pure subroutine box_step(xj0, lo, hi, h, xj)
+        real(dp), intent(in) :: xj0
+            !! the parameter
+        real(dp), intent(in) :: lo
+            !! its lower bound
+        real(dp), intent(in) :: hi
+            !! its upper bound (lo < hi)
+        real(dp), intent(inout) :: h
+            !! in: the forward step; out: the step taken
+        real(dp), intent(out) :: xj
+            !! the perturbed parameter, in [lo, hi]
+
+        xj = xj0 - h
+        if (xj >= lo) then
+            h = -h
+        else if (hi - xj0 >= xj0 - lo) then
+            xj = hi
+            h = hi - xj0
+        else
+            xj = lo
+            h = lo - xj0
+        end if
+    end subroutine box_step
 
     !> Minimise the sum of squares of m nonlinear functions in n variables,
     !> with a forward-difference Jacobian (MINPACK-1 `lmdif`).
@@ -238,7 +340,7 @@ contains
     !> in MINPACK-1 (see the module header).
     recursive subroutine lmdif(fcn, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, &
                                diag, mode, factor, nprint, info, nfev, fjac, ldfjac, &
-                               ipvt, qtf, udata, fcn_block)
+                               ipvt, qtf, udata, fcn_block, lower, upper, active)
         procedure(lmdif_fcn) :: fcn
             !! the residual callback
         integer, intent(in) :: m
@@ -284,12 +386,21 @@ contains
         procedure(lmdif_block_fcn), optional :: fcn_block
             !! if given, evaluates the n points of each difference Jacobian in
             !! one call (same iterates and nfev; not in MINPACK-1)
+        real(dp), intent(in), optional :: lower(n)
+            !! lower bounds on x (absent: none; -huge or -inf: none for that
+            !! component); see "Bounds" in the module header
+        real(dp), intent(in), optional :: upper(n)
+            !! upper bounds on x (absent: none)
+        integer, intent(out), optional :: active(n)
+            !! on exit: -1 where x is on its lower bound (or fixed), 1 on its
+            !! upper bound, 0 elsewhere and when there are no bounds
 
         integer :: njev
 
         call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, epsfcn, &
                      diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
-                     user_data(udata), fdif=fcn, fblk=fcn_block)
+                     user_data(udata), fdif=fcn, fblk=fcn_block, lower=lower, &
+                     upper=upper, active=active)
     end subroutine lmdif
 
     !> Minimise the sum of squares of m nonlinear functions in n variables,
@@ -299,7 +410,7 @@ contains
     !> evaluations). On exit fjac holds R and the Householder data as in lmdif.
     recursive subroutine lmder(fcn, m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, &
                                maxfev, diag, mode, factor, nprint, info, nfev, njev, &
-                               ipvt, qtf, udata)
+                               ipvt, qtf, udata, lower, upper, active)
         procedure(lmder_fcn) :: fcn
             !! the residual and Jacobian callback
         integer, intent(in) :: m
@@ -342,10 +453,16 @@ contains
             !! first n components of Q^T fvec
         type(c_ptr), intent(in), optional :: udata
             !! passed unchanged to fcn
+        real(dp), intent(in), optional :: lower(n)
+            !! lower bounds on x, as in lmdif
+        real(dp), intent(in), optional :: upper(n)
+            !! upper bounds on x, as in lmdif
+        integer, intent(out), optional :: active(n)
+            !! on exit: which parameters are on a bound, as in lmdif
 
         call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, zero, &
                      diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
-                     user_data(udata), fder=fcn)
+                     user_data(udata), fder=fcn, lower=lower, upper=upper, active=active)
     end subroutine lmder
 
     !> Simplified lmdif (MINPACK-1 `lmdif1`): ftol = xtol = tol, gtol = 0,
@@ -476,7 +593,8 @@ contains
     !> need only have n rows). Everything else is the same for all three.
     recursive subroutine lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
                                  epsfcn, diag, mode, factor, nprint, info, nfev, njev, &
-                                 ipvt, qtf, udata, fdif, fder, fqr, fblk)
+                                 ipvt, qtf, udata, fdif, fder, fqr, fblk, lower, upper, &
+                                 active)
         integer, intent(in) :: m, n, ldfjac, maxfev, mode, nprint
         real(dp), intent(inout) :: x(n), fvec(m), diag(n)
         real(dp), intent(out) :: fjac(ldfjac, n), qtf(n)
@@ -489,12 +607,19 @@ contains
             !! Jacobian and QR stage replacing fdjac2/fder and qrfac (lmstr)
         procedure(lmdif_block_fcn), optional :: fblk
             !! with fdif: evaluates a difference Jacobian's points in one call
+        real(dp), intent(in), optional :: lower(n)
+            !! lower bounds (absent: -inf); with fdif or fder only
+        real(dp), intent(in), optional :: upper(n)
+            !! upper bounds (absent: +inf)
+        integer, intent(out), optional :: active(n)
+            !! on exit: -1 where x is on its lower bound, 1 on its upper, 0 else
 
-        real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
-        integer :: i, iflag, iter, j, l, ldmin
-        logical :: jfinite
-        real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pnorm, prered, &
-                    ratio, s, temp, temp1, temp2, xnorm
+        real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:), lb(:), ub(:)
+        logical, allocatable :: held(:)
+        integer :: i, iflag, iter, j, l, ldmin, nfree, pending
+        logical :: bounded, boxok, changed, cut, jfinite
+        real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pfull, pnorm, &
+                    prered, ratio, s, temp, temp1, temp2, xnorm
 
         info = 0
         iflag = 0
@@ -502,6 +627,12 @@ contains
         njev = 0
         delta = zero
         xnorm = zero
+        bounded = present(lower) .or. present(upper)
+        cut = .false.
+        boxok = .false.
+        changed = .false.
+        pending = 0
+        nfree = n
 
         main: block
             ! check the input
@@ -513,6 +644,27 @@ contains
                 do j = 1, n
                     if (.not. (diag(j) > zero)) exit main
                 end do
+            end if
+            if (bounded) then
+                ! the box: every lower <= upper (no NaN), x0 inside it (not
+                ! in MINPACK-1); lmstr's row-wise stage takes no bounds
+                if (present(fqr)) exit main
+                allocate(lb(n), ub(n), held(n))
+                lb = -huge(one)
+                ub = huge(one)
+                if (present(lower)) lb = lower
+                if (present(upper)) ub = upper
+                held = .false.
+                do j = 1, n
+                    ! (NaN first: an ordered comparison with NaN would raise
+                    ! the invalid-operation flag)
+                    if (ieee_is_nan(lb(j)) .or. ieee_is_nan(ub(j)) .or. ieee_is_nan(x(j))) &
+                        exit main
+                    if (.not. (lb(j) <= ub(j))) exit main
+                    if (.not. (lb(j) <= x(j) .and. x(j) <= ub(j))) exit main
+                end do
+                nfree = count(lb < ub)
+                boxok = .true.
             end if
             allocate(wa1(n), wa2(n), wa3(n), wa4(m))
 
@@ -549,8 +701,8 @@ contains
                     iflag = 2
                     if (present(fdif)) then
                         call fdjac2(fdif, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa4, &
-                                    udata, fblk)
-                        nfev = nfev + n
+                                    udata, fblk, lb, ub)
+                        nfev = nfev + nfree
                     else
                         call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
                         njev = njev + 1
@@ -562,6 +714,10 @@ contains
                             exit main
                         end if
                     end do
+
+                    ! bounds: hold the parameters that the gradient pushes
+                    ! out of the box (not in MINPACK-1)
+                    if (bounded) call hold()
 
                     call progress()
                     if (iflag < 0) exit main
@@ -618,6 +774,11 @@ contains
                     end do
                 end if
                 if (gnorm <= gtol) info = 4
+                ! bounds: a convergence found at the end of the last step
+                ! stands if the parameters held then are still the ones to
+                ! hold here; if not, the fit goes on with the new set
+                if (pending /= 0 .and. info == 0 .and. .not. changed) info = pending
+                pending = 0
                 if (info /= 0) exit main
 
                 if (mode /= 2) then
@@ -636,20 +797,31 @@ contains
                         wa3(j) = diag(j) * wa1(j)
                     end do
                     pnorm = enorm(n, wa3)
+                    pfull = pnorm
                     if (iter == 1) delta = min(delta, pnorm)
 
-                    iflag = 1
-                    call evaluate(wa2, wa4)
-                    nfev = nfev + 1
-                    if (iflag < 0) exit main
-                    if (all_finite(m, wa4)) then
-                        fnorm1 = enorm(m, wa4)
+                    ! bounds: keep the step in the box (not in MINPACK-1);
+                    ! cut tells whether it changed the step
+                    if (bounded) call clip_step()
+
+                    if (cut .and. pnorm == zero) then
+                        ! every component pushed a parameter on its bound out
+                        ! of the box: no trial point, a failed step
+                        fnorm1 = fnorm
                     else
-                        ! not in MINPACK-1: residuals that are not finite give
-                        ! an infinite sum of squares, so the step fails below
-                        ! (actred = -1, the step bound cut tenfold) and is
-                        ! never accepted
-                        fnorm1 = ieee_value(one, ieee_positive_inf)
+                        iflag = 1
+                        call evaluate(wa2, wa4)
+                        nfev = nfev + 1
+                        if (iflag < 0) exit main
+                        if (all_finite(m, wa4)) then
+                            fnorm1 = enorm(m, wa4)
+                        else
+                            ! not in MINPACK-1: residuals that are not finite
+                            ! give an infinite sum of squares, so the step
+                            ! fails below (actred = -1, the step bound cut
+                            ! tenfold) and is never accepted
+                            fnorm1 = ieee_value(one, ieee_positive_inf)
+                        end if
                     end if
 
                     ! actual and predicted relative reductions, directional derivative
@@ -664,11 +836,28 @@ contains
                         end do
                     end do
                     temp1 = enorm(n, wa3) / fnorm
-                    temp2 = (sqrt(par) * pnorm) / fnorm
-                    prered = temp1**2 + temp2**2 / p5
-                    dirder = -(temp1**2 + temp2**2)
-                    ratio = zero
-                    if (prered /= zero) ratio = actred / prered
+                    if (.not. cut) then
+                        temp2 = (sqrt(par) * pnorm) / fnorm
+                        prered = temp1**2 + temp2**2 / p5
+                        dirder = -(temp1**2 + temp2**2)
+                        ratio = zero
+                        if (prered /= zero) ratio = actred / prered
+                    else
+                        ! the step s was cut or projected onto the box: the
+                        ! model's reduction for s itself, with wa3 = R P^T s
+                        ! and Q^T J s = (wa3, 0): ||f||^2 - ||f + J s||^2 =
+                        ! -2 qtf.wa3 - ||wa3||^2 (relative to ||f||^2), and
+                        ! the directional derivative f^T J s / ||f||^2; the
+                        ! step bound is then updated from the full LM step
+                        dirder = zero
+                        do j = 1, n
+                            dirder = dirder + (qtf(j) / fnorm) * (wa3(j) / fnorm)
+                        end do
+                        prered = -2 * dirder - temp1**2
+                        ratio = zero
+                        if (prered > zero) ratio = actred / prered
+                        pnorm = pfull
+                    end if
 
                     ! update the step bound
                     if (ratio <= p25) then
@@ -699,18 +888,28 @@ contains
                         iter = iter + 1
                     end if
 
-                    ! convergence
-                    if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one) &
-                        info = 1
+                    ! convergence (a step cut short by a bound says nothing
+                    ! about the reduction still possible: no ftol test then)
+                    if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one &
+                        .and. .not. cut) info = 1
                     if (delta <= xtol * xnorm) info = 2
                     if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one &
-                        .and. info == 2) info = 3
+                        .and. info == 2 .and. .not. cut) info = 3
+                    if (info /= 0 .and. bounded .and. ratio >= p0001) then
+                        ! bounds: x moved while parameters were held, and the
+                        ! gradient at the new x may release some; decide on
+                        ! the Jacobian there (one more Jacobian evaluation)
+                        if (any(held .and. lb < ub)) then
+                            pending = info
+                            info = 0
+                        end if
+                    end if
                     if (info /= 0) exit main
 
                     ! tolerances too small, or out of evaluations
                     if (nfev >= maxfev) info = 5
-                    if (abs(actred) <= epsmch .and. prered <= epsmch .and. p5 * ratio <= one) &
-                        info = 6
+                    if (abs(actred) <= epsmch .and. prered <= epsmch .and. p5 * ratio <= one &
+                        .and. .not. cut) info = 6
                     if (delta <= epsmch * xnorm) info = 7
                     if (gnorm <= epsmch) info = 8
                     if (info /= 0) exit main
@@ -723,8 +922,124 @@ contains
         if (iflag < 0) info = iflag
         iflag = 0
         if (nprint > 0) call report()
+        if (present(active)) then
+            active = 0
+            if (boxok) then
+                where (x <= lb) active = -1
+                where (x >= ub .and. lb < ub) active = 1
+            end if
+        end if
 
     contains
+
+        !> Hold each parameter that sits on a bound while the gradient of
+        !> the sum of squares, g_j = (J^T f)_j, points out of the box (g_j > 0
+        !> on the lower bound, g_j < 0 on the upper), and each fixed one
+        !> (lower = upper): zero its column of the Jacobian, so that qrfac,
+        !> lmpar and the scaling see a problem without it (its step is zero).
+        subroutine hold()
+            real(dp) :: g
+            logical :: before
+
+            changed = .false.
+            do j = 1, n
+                before = held(j)
+                held(j) = .false.
+                if (lb(j) == ub(j)) then
+                    held(j) = .true.
+                else if (x(j) == lb(j) .or. x(j) == ub(j)) then
+                    g = zero
+                    do i = 1, m
+                        g = g + fjac(i, j) * fvec(i)
+                    end do
+                    held(j) = (x(j) == lb(j) .and. g > zero) .or. (x(j) == ub(j) .and. g < zero)
+                end if
+                if (held(j)) fjac(1:m, j) = zero
+                if (held(j) .neqv. before) changed = .true.
+            end do
+        end subroutine hold
+
+        !> Keep the trial point wa2 = x + wa1 in the box. Components that
+        !> push a parameter on a bound outwards are zeroed; then the step is
+        !> scaled by the largest alpha <= 1 that keeps every parameter in the
+        !> box, the parameter that sets alpha is put on its bound, and any
+        !> within rounding of a bound is put on it. Sets cut when the step
+        !> changed (then wa1 is the step taken, wa2 = x + wa1, pnorm its
+        !> scaled norm); otherwise wa1, wa2, wa3 and pnorm are left as they are.
+        subroutine clip_step()
+            real(dp) :: alpha, t, tol
+            integer :: jlim
+            logical :: scaled
+
+            cut = .false.
+            do j = 1, n
+                if ((wa1(j) < zero .and. x(j) <= lb(j)) .or. &
+                    (wa1(j) > zero .and. x(j) >= ub(j))) then
+                    wa1(j) = zero
+                    cut = .true.
+                end if
+            end do
+            alpha = one
+            jlim = 0
+            do j = 1, n
+                if (x(j) + wa1(j) > ub(j)) then
+                    t = (ub(j) - x(j)) / wa1(j)
+                else if (x(j) + wa1(j) < lb(j)) then
+                    t = (lb(j) - x(j)) / wa1(j)
+                else
+                    cycle
+                end if
+                if (t < alpha) then
+                    alpha = t
+                    jlim = j
+                end if
+            end do
+            if (jlim /= 0) cut = .true.
+            scaled = cut
+            do j = 1, n
+                ! x + alpha wa1 carries a rounding error up to a few ulps of
+                ! |x| + |alpha wa1|: a value within that of a bound (or past
+                ! it) is put on the bound and, on a cut step, one within that
+                ! of zero (a cancellation) on zero, where the difference step
+                ! is not lost in the noise of x
+                if (scaled) wa2(j) = x(j) + alpha * wa1(j)
+                tol = 4 * epsmch * (abs(x(j)) + abs(alpha * wa1(j)))
+                if (j == jlim) then
+                    if (wa1(j) > zero) then
+                        wa2(j) = ub(j)
+                    else
+                        wa2(j) = lb(j)
+                    end if
+                else if (wa2(j) >= ub(j) - tol) then
+                    if (wa2(j) /= ub(j)) cut = .true.
+                    wa2(j) = ub(j)
+                else if (wa2(j) <= lb(j) + tol) then
+                    if (wa2(j) /= lb(j)) cut = .true.
+                    wa2(j) = lb(j)
+                else if (scaled .and. abs(wa2(j)) <= tol .and. lb(j) <= zero &
+                         .and. zero <= ub(j)) then
+                    wa2(j) = zero
+                end if
+            end do
+            if (.not. cut) return
+            do j = 1, n
+                wa1(j) = wa2(j) - x(j)
+                wa3(j) = diag(j) * wa1(j)
+            end do
+            pnorm = enorm(n, wa3)
+            ! a component below the rounding of the step as a whole (lmpar's
+            ! solution is accurate to about epsmch * pnorm in the scaled
+            ! variables) is noise: it is dropped, so that a parameter does
+            ! not drift to a value such as 1e-24, where the forward
+            ! difference step epsfcn |x| is lost in the residuals' rounding
+            do j = 1, n
+                if (wa1(j) /= zero .and. abs(wa3(j)) <= epsmch * pnorm) then
+                    wa1(j) = zero
+                    wa2(j) = x(j)
+                    wa3(j) = zero
+                end if
+            end do
+        end subroutine clip_step
 
         !> Residuals at xx into f (iflag = 1), through whichever callback we have.
         subroutine evaluate(xx, f)

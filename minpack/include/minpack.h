@@ -85,6 +85,32 @@ int minpack_lmder(minpack_func func, minpack_jac jac, int m, int n, double *x,
                   double gtol, int maxfev, double *diag, int mode, double factor,
                   int *nfev, int *njev, int *ipvt, double *qtf, void *user_data);
 
+/* Bounds (not in MINPACK-1): minpack_lmdif and minpack_lmder within the box
+ * lower[j] <= x[j] <= upper[j]. Other arguments as minpack_lmdif and
+ * minpack_lmder. lower or upper may be NULL (no bound on that side), and
+ * -HUGE_VAL / HUGE_VAL (or +-DBL_MAX) leave one component unbounded;
+ * lower[j] == upper[j] fixes x[j] (it is left out of the fit). x0 outside
+ * the box, lower[j] > upper[j] or a NaN bound: info 0, before any call of
+ * func. func is never called outside the box, difference steps included
+ * (backwards from an upper bound). active[n] (or NULL): on exit -1 where x is
+ * on its lower bound (or fixed), 1 on its upper bound, 0 elsewhere. On exit
+ * fjac, ipvt and qtf factor the Jacobian with the columns of the parameters
+ * held on a bound set to zero (see minpack/README.md, "Bounds"). While no
+ * bound is reached, the iterates, nfev, njev and info are those of
+ * minpack_lmdif and minpack_lmder bit for bit. */
+int minpack_lmdif_bounded(minpack_func func, int m, int n, double *x, double *fvec,
+                          const double *lower, const double *upper, double ftol,
+                          double xtol, double gtol, int maxfev, double epsfcn,
+                          double *diag, int mode, double factor, int *nfev,
+                          double *fjac, int ldfjac, int *ipvt, double *qtf,
+                          int *active, void *user_data);
+int minpack_lmder_bounded(minpack_func func, minpack_jac jac, int m, int n, double *x,
+                          double *fvec, double *fjac, int ldfjac, const double *lower,
+                          const double *upper, double ftol, double xtol, double gtol,
+                          int maxfev, double *diag, int mode, double factor, int *nfev,
+                          int *njev, int *ipvt, double *qtf, int *active,
+                          void *user_data);
+
 /* lmdif with MINPACK-1's lmdif1 settings: ftol = xtol = tol, gtol = 0,
  * maxfev = 200 (n + 1), epsfcn = 0, mode = 1, factor = 100. */
 int minpack_lmdif1(minpack_func func, int m, int n, double *x, double *fvec,
