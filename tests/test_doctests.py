@@ -11,6 +11,7 @@ MODULES = [
     "minpack._fsolve",
     "minpack._chkder",
     "minpack._batch",
+    "minpack._patch",
 ]
 
 
