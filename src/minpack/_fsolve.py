@@ -28,6 +28,7 @@ from ._callbacks import (
     shape_mismatch,
 )
 from ._compiled import as_compiled, user_data_address
+from ._leastsq import _is_empty
 
 __all__ = ["fsolve"]
 
@@ -60,6 +61,23 @@ def _messages(xtol: float, maxfev: int) -> dict:
            "as measured by the \n improvement from the last "
            "ten iterations.",
     }
+
+
+def _empty_start(func: Callable[..., Any], args: Any, use_jac: bool) -> tuple:
+    """fsolve's full output for N = 0, MINPACK's improper input, as SciPy's.
+
+    `func` is called once at the empty x0 and must return no value; `fprime`
+    is never called. MINPACK rejects the problem before it counts anything,
+    so ``nfev`` is 0 as for any improper input (SciPy counts its two calls).
+    """
+    x = np.zeros(0)
+    out = func(x.copy(), *(args if isinstance(args, tuple) else (args,)))
+    fvec = np.array(residual_array(out, None, "func"), dtype=np.float64)
+    if fvec.shape != (0,):
+        raise shape_mismatch("fsolve", "func", func, (0,), np.shape(np.atleast_1d(out)))
+    info: dict = {"nfev": 0, "njev": 0} if use_jac else {"nfev": 0}
+    info.update(fjac=np.zeros((0, 0)), r=np.zeros(0), qtf=np.zeros(0), fvec=fvec)
+    return x, info, 0, _messages(0.0, 0)[0]
 
 
 def fsolve(
@@ -203,7 +221,12 @@ def fsolve(
     >>> np.isclose(func(root), [0.0, 0.0])  # func(root) should be almost 0.0.
     array([ True,  True])
     """
-    x = as_start(x0)
+    try:
+        x = as_start(x0)
+    except TypeError:
+        if full_output and _is_empty(x0):  # SciPy's answer: improper input, ier 0
+            return _empty_start(func, args, fprime is not None)
+        raise
     n = x.size
     xtol, factor = as_real(xtol, "xtol"), as_real(factor, "factor")
     epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
