@@ -74,7 +74,8 @@ def _empty_start(func: Callable[..., Any], args: Any, use_jac: bool) -> tuple:
     out = func(x.copy(), *(args if isinstance(args, tuple) else (args,)))
     fvec = np.array(residual_array(out, None, "func"), dtype=np.float64)
     if fvec.shape != (0,):
-        raise shape_mismatch("fsolve", "func", func, (0,), np.shape(np.atleast_1d(out)))
+        exc = shape_mismatch("fsolve", "func", func, (0,), np.shape(np.atleast_1d(out)))
+        raise TypeError(f"{exc} x0 is empty (N=0), so func must return no value")
     info: dict = {"nfev": 0, "njev": 0} if use_jac else {"nfev": 0}
     info.update(fjac=np.zeros((0, 0)), r=np.zeros(0), qtf=np.zeros(0), fvec=fvec)
     return x, info, 0, _messages(0.0, 0)[0]
