@@ -28,7 +28,7 @@ from ._callbacks import (
     shape_mismatch,
 )
 from ._compiled import as_compiled, user_data_address
-from ._leastsq import _is_empty
+from ._leastsq import _is_empty, _python_callables
 
 __all__ = ["fsolve"]
 
@@ -225,8 +225,8 @@ def fsolve(
     try:
         x = as_start(x0)
     except TypeError:
-        if full_output and _is_empty(x0):  # SciPy's answer: improper input, ier 0
-            return _empty_start(func, args, fprime is not None)
+        if full_output and _is_empty(x0) and _python_callables(func, fprime):
+            return _empty_start(func, args, fprime is not None)  # SciPy's answer
         raise
     n = x.size
     xtol, factor = as_real(xtol, "xtol"), as_real(factor, "factor")

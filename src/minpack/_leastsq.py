@@ -245,8 +245,8 @@ def leastsq(
     try:
         x = as_start(x0)
     except TypeError:
-        if full_output and _is_empty(x0):  # SciPy's answer: improper input, ier 0
-            return _empty_start(func, args, Dfun is not None)
+        if full_output and _is_empty(x0) and _python_callables(func, Dfun):
+            return _empty_start(func, args, Dfun is not None)  # SciPy's answer
         raise
     n = x.size
     ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
@@ -384,6 +384,14 @@ def _is_empty(x0: Any) -> bool:
     try:
         return np.size(x0) == 0
     except Exception:  # noqa: BLE001 - whatever NumPy cannot size is not empty
+        return False
+
+
+def _python_callables(*functions: Any) -> bool:
+    """True when none of `functions` is a compiled function (SciPy's case)."""
+    try:
+        return all(as_compiled(f, "func") is None for f in functions)
+    except TypeError:
         return False
 
 
