@@ -3,8 +3,9 @@
 ``from minpack import leastsq, curve_fit, fsolve`` are drop-ins for their
 ``scipy.optimize`` namesakes. Beyond SciPy: compiled residuals (numba, ctypes,
 cffi, ``LowLevelCallable``) that run without the GIL, `leastsq_batch` for many
-fits on all cores, and an iteration `callback` on every path. `patch_scipy` puts them in place of
-SciPy's for a whole program, inside the libraries it uses too.
+fits on all cores, and an iteration `callback` on every path. `patch_scipy`
+puts them in place of SciPy's for a whole program, inside the libraries it
+uses too.
 """
 
 from ._batch import BatchResult, leastsq_batch
