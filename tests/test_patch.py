@@ -195,7 +195,8 @@ FORWARDED = {
     "curve_fit": (lambda f: f(lambda x, a, b: a * x + b, np.arange(5.0),
                               2 * np.arange(5.0) + 1, method="trf"), "method='trf'"),
     "least_squares": (lambda f: f(lambda p: p - 1.0, [0.0], method="trf"), "trf"),
-    "root": (lambda f: f(lambda x: x**2 - 2.0, [1.0], method="lm"), "method='lm'"),
+    "root": (lambda f: f(lambda x: 2.0 * x - 2.0, [0.5], method="broyden1"),
+             "method='broyden1'"),
 }
 
 
