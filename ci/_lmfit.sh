@@ -48,12 +48,18 @@ ci_lmfit() {
     out=$ROOT/$_CI_LMFIT_DIR
     rm -f "$out"/scipy.xml "$out"/patched.xml "$out"/calls.json
     start=$SECONDS
+    # Each run in its own fresh copy of the tree: lmfit's tests write files
+    # (modres_x.txt, ...) to the current directory, and the runs go side by side.
+    rm -rf "$out/run-scipy" "$out/run-patched"
+    cp -a "$tree" "$out/run-scipy"
+    cp -a "$tree" "$out/run-patched"
     # lmfit from its own tree (PYTHONPATH), minpack and the rest from the venv;
     # lmfit's addopts want pytest-cov, which this run does not need.
-    (cd "$tree" && PYTHONPATH=$PWD "$PY" -m pytest tests -q -p no:cacheprovider \
-        -o addopts= --junitxml="$out/scipy.xml" >"$out/scipy.log" 2>&1) &
+    (cd "$out/run-scipy" && PYTHONPATH=$PWD "$PY" -m pytest tests -q \
+        -p no:cacheprovider -o addopts= --junitxml="$out/scipy.xml" \
+        >"$out/scipy.log" 2>&1) &
     local pid_scipy=$!
-    (cd "$tree" && PYTHONPATH=$PWD MINPACK_PATCH_REPORT="$out/calls.json" \
+    (cd "$out/run-patched" && PYTHONPATH=$PWD MINPACK_PATCH_REPORT="$out/calls.json" \
         "$PY" -m minpack.patch -m pytest tests -q -p no:cacheprovider \
         -o addopts= --junitxml="$out/patched.xml" >"$out/patched.log" 2>&1) &
     local pid_patched=$!
