@@ -14,6 +14,7 @@ MODULES = [
     "minpack._least_squares",
     "minpack._root",
     "minpack._optimize",
+    "minpack._patch",
 ]
 
 

@@ -5,7 +5,8 @@ drop-ins for their ``scipy.optimize`` namesakes (MINPACK's methods run here;
 SciPy's other methods are handed to SciPy when it is installed). Beyond
 SciPy: compiled residuals (numba, ctypes, cffi, ``LowLevelCallable``) that
 run without the GIL, `leastsq_batch` for many fits on all cores, and an
-iteration `callback` on every path.
+iteration `callback` on every path. `patch_scipy` puts them in place of
+SciPy's for a whole program, inside the libraries it uses too.
 """
 
 from ._batch import BatchResult, leastsq_batch
@@ -16,6 +17,7 @@ from ._fsolve import fsolve
 from ._least_squares import least_squares
 from ._leastsq import leastsq
 from ._optimize import OptimizeResult
+from ._patch import patch_scipy, patched_scipy, unpatch_scipy
 from ._paths import get_include, get_library_dir
 from ._root import root
 from ._version import __version__
@@ -33,5 +35,8 @@ __all__ = [
     "least_squares",
     "leastsq",
     "leastsq_batch",
+    "patch_scipy",
+    "patched_scipy",
     "root",
+    "unpatch_scipy",
 ]

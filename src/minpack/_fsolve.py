@@ -40,6 +40,7 @@ from ._nonfinite import (
     jacobian_message,
     nonfinite_start,
 )
+from ._leastsq import _is_empty, _python_callables
 
 __all__ = ["fsolve"]
 
@@ -74,6 +75,24 @@ def _messages(xtol: float, maxfev: int) -> dict:
         # not SciPy's; NONFINITE_START raises a ValueError
         NONFINITE_JACOBIAN: jacobian_message("the solver", "fprime"),
     }
+
+
+def _empty_start(func: Callable[..., Any], args: Any, use_jac: bool) -> tuple:
+    """fsolve's full output for N = 0, MINPACK's improper input, as SciPy's.
+
+    `func` is called once at the empty x0 and must return no value; `fprime`
+    is never called. MINPACK rejects the problem before it counts anything,
+    so ``nfev`` is 0 as for any improper input (SciPy counts its two calls).
+    """
+    x = np.zeros(0)
+    out = func(x.copy(), *(args if isinstance(args, tuple) else (args,)))
+    fvec = np.array(residual_array(out, None, "func"), dtype=np.float64)
+    if fvec.shape != (0,):
+        exc = shape_mismatch("fsolve", "func", func, (0,), np.shape(np.atleast_1d(out)))
+        raise TypeError(f"{exc} x0 is empty (N=0), so func must return no value")
+    info: dict = {"nfev": 0, "njev": 0} if use_jac else {"nfev": 0}
+    info.update(fjac=np.zeros((0, 0)), r=np.zeros(0), qtf=np.zeros(0), fvec=fvec)
+    return x, info, 0, _messages(0.0, 0)[0]
 
 
 def fsolve(
@@ -233,7 +252,12 @@ def fsolve(
     >>> np.isclose(func(root), [0.0, 0.0])  # func(root) should be almost 0.0.
     array([ True,  True])
     """
-    x = as_start(x0)
+    try:
+        x = as_start(x0)
+    except TypeError:
+        if full_output and _is_empty(x0) and _python_callables(func, fprime):
+            return _empty_start(func, args, fprime is not None)  # SciPy's answer
+        raise
     n = x.size
     xtol, factor = as_real(xtol, "xtol"), as_real(factor, "factor")
     epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")

@@ -273,7 +273,12 @@ def leastsq(
                 return out[0], out[6]
             return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol,
                            maxfev, [])
-    x = as_start(x0)
+    try:
+        x = as_start(x0)
+    except TypeError:
+        if full_output and _is_empty(x0) and _python_callables(func, Dfun):
+            return _empty_start(func, args, Dfun is not None)  # SciPy's answer
+        raise
     n = x.size
     ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
     factor = as_real(factor, "factor")
@@ -362,6 +367,41 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
     elif info < 0:
         raise RuntimeError(mesg)
     return x, info
+
+
+def _is_empty(x0: Any) -> bool:
+    """True when `x0` holds no variable at all (N = 0)."""
+    try:
+        return np.size(x0) == 0
+    except Exception:  # noqa: BLE001 - whatever NumPy cannot size is not empty
+        return False
+
+
+def _python_callables(*functions: Any) -> bool:
+    """True when none of `functions` is a compiled function (SciPy's case)."""
+    try:
+        return all(as_compiled(f, "func") is None for f in functions)
+    except TypeError:
+        return False
+
+
+def _empty_start(func: Callable[..., Any], args: Any, use_jac: bool) -> tuple:
+    """leastsq's full output for N = 0, MINPACK's improper input, as SciPy's.
+
+    `func` is called once at the empty x0 (its residuals are ``fvec``); MINPACK
+    rejects the problem before any evaluation, so ``nfev`` is 0 and `Dfun` is
+    never called.
+    """
+    x = np.zeros(0)
+    fvec = np.array(residual_array(func(x.copy(), *(
+        args if isinstance(args, tuple) else (args,))), None, "func"), dtype=np.float64)
+    infodict = {"fvec": fvec, "nfev": 0}
+    if use_jac:
+        infodict["njev"] = 0
+    infodict["fjac"] = np.zeros((0, fvec.shape[0]))
+    infodict["ipvt"] = np.zeros(0, dtype=np.int32)
+    infodict["qtf"] = np.zeros(0)
+    return x, None, infodict, _MESSAGES[0], 0
 
 
 def _check_m(m: int | None, found: int, n: int) -> int:

@@ -512,7 +512,6 @@ STRICTER = {
     ("diag", "length"): "SciPy reads N entries of a diag of any length: a short "
                         "one is read past its end",
     ("diag", "shape"): "SciPy flattens or reads a diag of the wrong shape",
-    ("x0", "empty"): "SciPy returns ier 0 with full_output; minpack names x0 at once",
     ("xdata", "shape"): "curve_fit: SciPy broadcasts a model output that does not "
                         "match ydata point for point; minpack says so",
     ("ydata", "shape"): "(as for xdata)",
