@@ -22,10 +22,10 @@
 !> every value stays finite these tests change nothing: iterates, nfev, njev
 !> and info are MINPACK-1's. Everything is reentrant.
 module minpack_hybrid
-    use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
+    use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
     use minpack_kinds, only: dp, epsmch, giant, info_nonfinite_start, &
-        info_nonfinite_jacobian
+        info_nonfinite_jacobian, user_data
     use minpack_linalg, only: enorm, qrfac, all_finite
     implicit none
     private
@@ -656,15 +656,6 @@ contains
                    0, info, nfev, njev, r, size(r), qtf, user_data(udata))
         if (info == 5) info = 4
     end subroutine hybrj1
-
-    !> The user data to hand to callbacks: the argument if present, else NULL.
-    pure function user_data(udata) result(p)
-        type(c_ptr), intent(in), optional :: udata
-        type(c_ptr) :: p
-
-        p = c_null_ptr
-        if (present(udata)) p = udata
-    end function user_data
 
     !> The hybrid iteration shared by hybrd and hybrj; exactly one of fdif
     !> (difference Jacobian) and fder (user Jacobian) is present.

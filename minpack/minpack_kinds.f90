@@ -1,15 +1,17 @@
-!> Kind and machine constants shared by the whole library, and the `info`
-!> values the solvers add to MINPACK-1's.
+!> Kind and machine constants shared by the whole library, the `info`
+!> values the solvers add to MINPACK-1's, and `user_data`, which every driver
+!> uses to pass on its optional user-data argument.
 !>
 !> MINPACK-1 obtained the machine constants from `dpmpar`; we take them from
 !> the Fortran intrinsics, so they are exact for whatever `real(dp)` is.
 module minpack_kinds
-    use, intrinsic :: iso_c_binding, only: c_double
+    use, intrinsic :: iso_c_binding, only: c_double, c_ptr, c_null_ptr
     implicit none
     private
 
     public :: dp, epsmch, dwarf, giant
     public :: info_nonfinite_start, info_nonfinite_jacobian
+    public :: user_data
 
     integer, parameter :: dp = c_double
         !! working precision: IEEE double, interoperable with C `double`
@@ -33,4 +35,16 @@ module minpack_kinds
         !! with NaN or inf, or a difference quotient from a perturbed point
         !! where the residuals are not finite): the solver stops at that x
         !! (the last accepted iterate, whose residuals are finite)
+
+contains
+
+    !> The user data to hand to callbacks: the argument if present, else NULL.
+    pure function user_data(udata) result(p)
+        type(c_ptr), intent(in), optional :: udata
+            !! the caller's user data, if it gave any
+        type(c_ptr) :: p
+
+        p = c_null_ptr
+        if (present(udata)) p = udata
+    end function user_data
 end module minpack_kinds

@@ -66,9 +66,10 @@
 !> `lm_core`, `lm_qr_stage` and `qr_qtb` are public for that purpose only and
 !> are not re-exported by the umbrella module `minpack`.
 module minpack_lm
-    use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
+    use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf, ieee_is_nan
-    use minpack_kinds, only: dp, epsmch, info_nonfinite_start, info_nonfinite_jacobian
+    use minpack_kinds, only: dp, epsmch, info_nonfinite_start, info_nonfinite_jacobian, &
+        user_data
     use minpack_linalg, only: enorm, qrfac, lmpar, all_finite
     implicit none
     private
@@ -572,15 +573,6 @@ contains
             a(j, j) = rdiag(j)
         end do
     end subroutine qr_qtb
-
-    !> The user data to hand to callbacks: the argument if present, else NULL.
-    pure function user_data(udata) result(p)
-        type(c_ptr), intent(in), optional :: udata
-        type(c_ptr) :: p
-
-        p = c_null_ptr
-        if (present(udata)) p = udata
-    end function user_data
 
     !> The Levenberg-Marquardt iteration shared by lmdif, lmder and lmstr
     !> (MINPACK-1 user guide, chapter 2; Moré 1978); arguments as in lmdif.
