@@ -413,3 +413,18 @@ def test_lm_generated_inputs_like_scipy(x0, fun, jac, options):
         assert not isinstance(ours, Exception), (ref, ours)
         _assert_same(ours, ref)
 
+
+
+def test_jacobian_not_finite_is_status_minus_two():
+    """A Jacobian with NaN stops the fit with status -2 (SciPy's MINPACK goes
+    on with it and reports a convergence)."""
+    def fun(x):
+        return [x[0] ** 2 - 1, x[0] - 3]
+
+    def jac(x):
+        return [[np.nan], [1.0]]
+
+    res = minpack.least_squares(fun, [1.0], jac=jac, method="lm")
+    assert (res.status, res.success) == (-2, False)
+    assert "not finite" in res.message
+    np.testing.assert_array_equal(res.x, [1.0])

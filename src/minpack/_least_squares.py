@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._leastsq import leastsq
+from ._nonfinite import NONFINITE_JACOBIAN
 from ._optimize import result_class, scipy_function
 
 __all__ = ["least_squares"]
@@ -25,8 +26,13 @@ _LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
 
 # SciPy's status (and message) for each MINPACK ier. ier 6-8 (a tolerance
 # too small) cannot occur: every tolerance is at least the machine epsilon.
-_STATUS_OF_IER = {0: -1, 1: 2, 2: 3, 3: 4, 4: 1, 5: 0}
+# ier 11 (the Jacobian is not finite; not in SciPy, whose MINPACK goes on and
+# may claim convergence) is status -2. ier 10 (residuals not finite at x0) is
+# leastsq's ValueError.
+_STATUS_OF_IER = {0: -1, 1: 2, 2: 3, 3: 4, 4: 1, 5: 0, NONFINITE_JACOBIAN: -2}
 _MESSAGES = {
+    -2: "The Jacobian at x is not finite (NaN or inf); the fit stopped at x, the "
+        "last iterate.",
     -1: "Improper input parameters status returned from `leastsq`",
     0: "The maximum number of function evaluations is exceeded.",
     1: "`gtol` termination condition is satisfied.",
@@ -137,9 +143,10 @@ def least_squares(
         ``optimality`` (the uniform norm of `grad`), ``active_mask`` (all
         zeros for 'lm'), ``nfev`` (the evaluations of `fun` counted by
         MINPACK, without the finite differences), ``njev`` (None for 'lm'
-        with finite differences), ``status`` (-1 improper input, 0 too
-        many evaluations, 1 `gtol`, 2 `ftol`, 3 `xtol`, 4 `ftol` and
-        `xtol`), ``message`` and ``success``. Its class is SciPy's
+        with finite differences), ``status`` (-2 the Jacobian is not
+        finite, a status SciPy has not; -1 improper input, 0 too many
+        evaluations, 1 `gtol`, 2 `ftol`, 3 `xtol`, 4 `ftol` and `xtol`),
+        ``message`` and ``success``. Its class is SciPy's
         ``OptimizeResult`` when ``scipy.optimize`` is imported, else
         `minpack.OptimizeResult`.
 
