@@ -233,10 +233,8 @@ def test_python_fit_stops_within_one_evaluation(name: str, report: Any) -> None:
            f"{name:16s} {1000 * res['latency']:6.1f} ms, "
            f"{res['evaluations_after_signal']} evaluation(s) started after the "
            f"signal (of {res['evaluations']})")
+    # the gate is a count, not a time (the latency is only reported)
     assert res["evaluations_after_signal"] <= 1, res
-    # the gate is the count above; this only says the fit did not run on
-    # (each evaluation takes milliseconds; generous for a loaded machine)
-    assert res["latency"] < 2.0, res
     assert res["usable"], res
     assert not res["threads"], res
 
