@@ -21,31 +21,9 @@ import numpy as np
 from ._checks import SUCCESS, as_start
 from ._contexts import ModelJacobian, ModelResidual
 from ._leastsq import leastsq
-from ._optimize import scipy_function
+from ._optimize import OptimizeWarning, scipy_function, warning_category
 
 __all__ = ["OptimizeWarning", "curve_fit"]
-
-
-class OptimizeWarning(UserWarning):
-    """Warning about the result of an optimization, e.g. an unknown covariance.
-
-    ``minpack`` does not import SciPy, so it has its own warning class. When
-    ``scipy.optimize`` is already imported, :func:`curve_fit` issues
-    ``scipy.optimize.OptimizeWarning`` instead, so that code written for
-    SciPy (``warnings.filterwarnings(..., category=OptimizeWarning)`` or
-    ``pytest.warns(scipy.optimize.OptimizeWarning)``) keeps working.
-    Both classes derive from `UserWarning`, which catches either.
-    """
-
-
-def _warning_category() -> type[Warning]:
-    """Return SciPy's OptimizeWarning if SciPy is loaded, else ours."""
-    scipy_optimize = sys.modules.get("scipy.optimize")
-    category = getattr(scipy_optimize, "OptimizeWarning", None)
-    if isinstance(category, type) and issubclass(category, Warning):
-        return category
-    return OptimizeWarning
-
 
 
 _NAN_POLICIES = (None, "raise", "omit")
@@ -467,7 +445,7 @@ def curve_fit(
     if pcov is None:
         pcov = np.full((n, n), np.inf)
         warnings.warn("Covariance of the parameters could not be estimated",
-                      _warning_category(), stacklevel=2)
+                      warning_category(), stacklevel=2)
     if full_output:
         return popt, pcov, infodict, mesg, ier
     return popt, pcov

@@ -17,6 +17,8 @@ from . import _compiled, _minpack
 from ._checks import (
     F64,
     SUCCESS,
+    Box,
+    as_bounds,
     as_diag,
     as_maxfev,
     as_real,
@@ -24,6 +26,8 @@ from ._checks import (
     check_sizes,
     default_maxfev,
     first_point,
+    free_covariance,
+    held_parameters,
     machine_epsilon,
     residual_array,
     vectorized_residuals,
@@ -45,6 +49,7 @@ from ._nonfinite import (
     jacobian_message,
     nonfinite_start,
 )
+from ._optimize import warning_category
 
 __all__ = ["leastsq"]
 
@@ -109,6 +114,7 @@ def leastsq(
     callback: Callable[[Iteration], Any] | None = None,
     m: int | None = None,
     vectorized: bool = False,
+    bounds: Any = None,
 ) -> tuple:
     """Minimize the sum of squares of a set of equations.
 
@@ -264,7 +270,8 @@ def leastsq(
     >>> np.round(x, 6), ier in (1, 2, 3, 4), info["nfev"] > 0
     (array([3. , 1.3]), True, True)
     """
-    if callback is None and type(func) not in PLAIN and not (vectorized or col_deriv):
+    if (callback is None and bounds is None and type(func) not in PLAIN
+            and not (vectorized or col_deriv)):
         # a compiled func, most likely: the lean entry takes the plain cases
         out = _compiled.lean_lm(func, x0, args, Dfun, m, ftol, xtol, gtol, maxfev,
                                 epsfcn, factor, diag, full_output)
@@ -284,6 +291,7 @@ def leastsq(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     mode, diag_arr = as_diag(diag, n)
+    box = as_bounds(bounds, x, n, outside="x0 is outside the bounds")
     errors: list = []
     stopped: list = []
     progress = (None if callback is None
@@ -322,14 +330,17 @@ def leastsq(
         user_data = user_data_address(args, compiled)
         route = compiled_route(compiled, compiled_jac, user_data)
     out = run_lm(route, progress, m, f0, x, ftol, xtol, gtol, maxfev, epsfcn, diag_arr,
-                 mode, factor, full_output, have_f0)
+                 mode, factor, full_output, have_f0, box)
     return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol, maxfev, errors,
-                   stopped)
+                   stopped, box)
 
 
 def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: float,
-            gtol: float, maxfev: int, errors: list, stopped: list | None = None) -> tuple:
-    """leastsq's result from the solver's outputs `out` (see _minpack.pyi)."""
+            gtol: float, maxfev: int, errors: list, stopped: list | None = None,
+            box: Box | None = None) -> tuple:
+    """leastsq's result from the solver's outputs `out` (see _minpack.pyi);
+    with `box`, the bounded fit's (``active_mask``, the free parameters'
+    covariance)."""
     x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
@@ -345,15 +356,15 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
     if full_output:
         cov_x = None
         if info in SUCCESS:
-            cov, cinfo = _minpack.covar(fjac, ipvt)
-            if cinfo == 0:
-                cov_x = cov
+            cov_x = _covariance(fjac, ipvt, box)
         infodict = {"fvec": fvec, "nfev": nfev}
         if use_jac:
             infodict["njev"] = njev
         infodict["fjac"] = fjac.T
         infodict["ipvt"] = ipvt - 1
         infodict["qtf"] = qtf
+        if box is not None:
+            infodict["active_mask"] = box.active.astype(np.int_)
         return (x, cov_x, infodict, mesg, info)
     if info in (5, 6, 7, 8, NONFINITE_JACOBIAN):
         warnings.warn(mesg, RuntimeWarning, stacklevel=3)  # leastsq -> _finish
@@ -362,6 +373,24 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
     elif info < 0:
         raise RuntimeError(mesg)
     return x, info
+
+
+def _covariance(fjac: np.ndarray, ipvt: np.ndarray, box: Box | None) -> np.ndarray | None:
+    """cov_x: inv(J^T J), or None when singular. For a bounded fit that ended
+    with parameters held on a bound (or fixed), the free parameters'
+    inv(J^T J) with NaN in the held rows and columns, and an OptimizeWarning
+    that names them."""
+    if box is not None:
+        held = held_parameters(box, fjac, ipvt)
+        if held.any():
+            names = ", ".join(f"x[{i}]" for i in np.flatnonzero(held))
+            warnings.warn(f"Parameters held on a bound at the end of the fit: {names}. "
+                          "Their rows and columns of the covariance are NaN; the "
+                          "others are the free parameters' covariance.",
+                          warning_category(), stacklevel=4)
+            return free_covariance(fjac, ipvt, held)
+    cov, cinfo = _minpack.covar(fjac, ipvt)
+    return cov if cinfo == 0 else None
 
 
 def _check_m(m: int | None, found: int, n: int) -> int:
