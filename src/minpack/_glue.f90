@@ -351,7 +351,13 @@ contains
                             mode, factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p), &
                             lower(:, b), upper(:, b), active(:, p))
             end if
-            fnorm(p) = enorm(m, fv)
+            if (bounded /= 0 .and. ier(p) == 0) then
+                ! a box refused as improper input: no residuals to report
+                fv = ieee_value(1.0_dp, ieee_quiet_nan)
+                fnorm(p) = fv(1)
+            else
+                fnorm(p) = enorm(m, fv)
+            end if
             if (want_fvec) fvec(:, p) = fv
             if (want_cov) then
                 cinfo = 1
