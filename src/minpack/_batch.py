@@ -11,7 +11,6 @@ import operator
 import os
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +28,8 @@ from ._checks import (
 )
 from ._compiled import _NO_ACTIVE, _NO_BOUND, as_compiled, compiled_route, run_lm_batch
 from ._contexts import Iteration
-from ._leastsq import STOPPED, leastsq
+from ._leastsq import HELD_REPORT, STOPPED, leastsq
 from ._nonfinite import NONFINITE_START, NonFiniteStartError
-from ._optimize import warning_category
 
 __all__ = ["BatchResult", "leastsq_batch"]
 
@@ -395,15 +393,16 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
             if full_output:
                 fvecs.append(np.full(m if m is not None else 0, np.nan))
             continue
+        token = HELD_REPORT.set((None, None, 0))  # held parameters: see active_mask
         try:
-            with warnings.catch_warnings():  # held parameters: see active_mask
-                warnings.simplefilter("ignore", warning_category())
-                xk, cov_k, info, _, ier[k] = leastsq(
-                    func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
-                    callback=kcallback, bounds=kbounds, **options)
+            xk, cov_k, info, _, ier[k] = leastsq(
+                func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
+                callback=kcallback, bounds=kbounds, **options)
         except NonFiniteStartError as exc:  # this problem's ier, as compiled
             ier[k] = NONFINITE_START
             xk, cov_k, info = x[k], None, {"fvec": exc.fvec, "nfev": 1}
+        finally:
+            HELD_REPORT.reset(token)
         if active is not None and "active_mask" in info:
             active[k] = info["active_mask"]
         x[k] = xk

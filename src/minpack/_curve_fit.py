@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import SUCCESS, as_start
+from ._checks import SUCCESS, Box, as_bounds, as_start
 from ._contexts import ModelJacobian, ModelResidual
-from ._leastsq import leastsq
+from ._leastsq import HELD_REPORT, leastsq
 from ._optimize import OptimizeWarning, scipy_function, warning_category
 
 __all__ = ["OptimizeWarning", "curve_fit"]
@@ -48,35 +48,31 @@ def _number_of_parameters(f: Callable[..., Any]) -> int:
 _NO_BOUNDS = (-np.inf, np.inf)
 
 
-def _goes_to_scipy(method: str | None, bounds: Any, jac: Any) -> bool:
-    """Whether the fit is SciPy's: a bounded fit, 'trf', 'dogbox', a string `jac`.
+def _goes_to_scipy(method: str | None, jac: Any) -> bool:
+    """Whether the fit is SciPy's: 'trf', 'dogbox', a string `jac`.
 
-    Raises SciPy's ValueError for an unknown method and for bounds with
-    ``method='lm'``.
+    Bounds are not: with ``method`` None or 'lm' they run on this package's
+    bounded Levenberg-Marquardt. Raises SciPy's ValueError for an unknown
+    method.
     """
-    if method is None and bounds is _NO_BOUNDS and not isinstance(jac, str):
-        return False  # the defaults: nothing to check
+    if method is None and not isinstance(jac, str):
+        return False  # the default: nothing to check
     if method in ("trf", "dogbox") or isinstance(jac, str):
         return True
-    if method not in (None, "lm"):
+    if method != "lm":
         raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
-        lb, ub = bounds.lb, bounds.ub
-    else:
-        try:
-            lb, ub = bounds
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "bounds must be a 2-tuple (lb, ub) of array_like or a "
-                f"scipy.optimize.Bounds instance; got {bounds!r:.60}") from exc
-    lb = np.asarray(lb, dtype=np.float64)
-    ub = np.asarray(ub, dtype=np.float64)
-    if not (np.any(lb > -np.inf) or np.any(ub < np.inf)):
-        return False
-    if method == "lm":
-        raise ValueError("Method 'lm' only works for unconstrained problems. "
-                         "Use 'trf' or 'dogbox' instead.")
-    return True  # SciPy picks 'trf'
+    return False
+
+
+def _feasible_start(box: Box) -> np.ndarray:
+    """p0 when it is not given but bounds are (SciPy's choice, so the same fit
+    starts at the same point): the middle of a finite interval, one inside
+    a one-sided bound (lower + 1 or upper - 1), 1 where there is none."""
+    lower, upper = box.lower, box.upper
+    lo, hi = np.isfinite(lower), np.isfinite(upper)
+    with np.errstate(invalid="ignore"):
+        return np.where(lo & hi, 0.5 * (lower + upper), np.where(
+            lo, lower + 1, np.where(hi, upper - 1, 1.0)))
 
 
 def _nan_mask_of_x(xdata: Any, m: int) -> tuple[Any, np.ndarray | None]:
@@ -397,9 +393,8 @@ def curve_fit(
     """
     if "args" in kwargs:
         raise ValueError("'args' is not a supported keyword argument.")
-    if _goes_to_scipy(method, bounds, jac):
+    if _goes_to_scipy(method, jac):
         what = ("curve_fit with a string jac" if isinstance(jac, str) else
-                "curve_fit with bounds" if method is None else
                 f"curve_fit(method={method!r})")
         scipy_curve_fit = scipy_function("scipy.optimize._minpack_py", "curve_fit",
                                          what)
@@ -413,11 +408,18 @@ def curve_fit(
                 "`nan_policy='propagate'` is not supported by this function.")
         raise ValueError("nan_policy must be one of {None, 'raise', 'omit'}")
 
+    box = None
     if p0 is None:
-        p0 = np.ones(_number_of_parameters(f))
+        n = _number_of_parameters(f)
+        if bounds is not _NO_BOUNDS:
+            box = as_bounds(bounds, None, n)
+        p0 = np.ones(n) if box is None else _feasible_start(box)
     else:
         p0 = as_start(p0, "p0")
-    n = p0.size
+        n = p0.size
+    if bounds is not _NO_BOUNDS:  # x0 inside the box, in SciPy's words
+        box = as_bounds(bounds, p0, n, names=[f"p0[{i}]" for i in range(n)],
+                        outside="Initial guess is outside of provided bounds")
 
     if check_finite is None:
         check_finite = nan_policy is None
@@ -436,12 +438,26 @@ def curve_fit(
         residual, Dfun = _residual_and_jacobian(f, xdata, ydata, sigma, jac, n,
                                                 nan_policy, kwargs)
 
-    popt, cov_x, infodict, mesg, ier = leastsq(
-        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+    if box is None:
+        popt, cov_x, infodict, mesg, ier = leastsq(
+            residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+        n_free = n
+    else:
+        # leastsq warns about parameters held on a bound, with their names
+        # here, and for the caller of curve_fit
+        token = HELD_REPORT.set((_parameter_names(f, n), "pcov", 1))
+        try:
+            popt, cov_x, infodict, mesg, ier = leastsq(
+                residual, p0, Dfun=Dfun, full_output=True,
+                bounds=(box.lower, box.upper), **kwargs)
+        finally:
+            HELD_REPORT.reset(token)
+        # degrees of freedom: M minus the parameters the data determine
+        n_free = n if cov_x is None else n - int(np.isnan(cov_x).all(axis=0).sum())
     if ier not in SUCCESS:
         raise RuntimeError("Optimal parameters not found: " + mesg)
 
-    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
+    pcov = _scaled_covariance(cov_x, infodict["fvec"], n_free, absolute_sigma)
     if pcov is None:
         pcov = np.full((n, n), np.inf)
         warnings.warn("Covariance of the parameters could not be estimated",
@@ -613,11 +629,38 @@ def _make_jacobian(
     return weighted
 
 
+def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
+    """The names of the n fit parameters from the model's signature, or
+    p[0], p[1], ... when it does not give them."""
+    try:
+        params = list(inspect.signature(f).parameters.values())[1:]
+    except (TypeError, ValueError):
+        params = []
+    positional = (inspect.Parameter.POSITIONAL_ONLY,
+                  inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in params if p.kind in positional]
+    return names if len(names) == n else [f"p[{i}]" for i in range(n)]
+
+
+def _nan_rows_only(nan: np.ndarray) -> bool:
+    """NaN exactly in some whole rows and the same columns (held parameters)."""
+    rows = nan.all(axis=1)
+    return bool(np.array_equal(nan, rows[:, None] | rows[None, :]))
+
+
 def _scaled_covariance(
     cov_x: np.ndarray | None, fvec: np.ndarray, n: int, absolute_sigma: bool
 ) -> np.ndarray | None:
-    """Turn leastsq's ``inv(J.T @ J)`` into `pcov`; None when unknown."""
-    if cov_x is None or any(map(math.isnan, cov_x.ravel().tolist())):
+    """Turn leastsq's ``inv(J.T @ J)`` into `pcov`; None when unknown.
+
+    `n` is the number of free parameters: all of them, or for a bounded fit
+    those not held on a bound, whose rows and columns of `cov_x` are NaN
+    (and stay NaN).
+    """
+    if cov_x is None:
+        return None
+    if any(map(math.isnan, cov_x.ravel().tolist())) and (
+            n == cov_x.shape[0] or not _nan_rows_only(np.isnan(cov_x))):
         return None
     if absolute_sigma:
         return cov_x

@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,13 @@ __all__ = ["leastsq"]
 
 # ier when the iteration callback raised StopIteration (not a MINPACK value).
 STOPPED = 9
+
+# How the warning about parameters held on a bound names them: (names or
+# None for x[i], the result it speaks of or None for no warning, extra stack
+# levels). curve_fit, least_squares and leastsq_batch set it for the duration
+# of their leastsq calls (a ContextVar: per thread and task).
+HELD_REPORT: ContextVar[tuple] = ContextVar("minpack_held_report",
+                                            default=(None, "cov_x", 0))
 
 
 # SciPy's message for each ier, filled in with the tolerances by _message.
@@ -382,12 +390,15 @@ def _covariance(fjac: np.ndarray, ipvt: np.ndarray, box: Box | None) -> np.ndarr
     that names them."""
     if box is not None:
         held = held_parameters(box, fjac, ipvt)
+        names, what, deeper = HELD_REPORT.get()
+        if held.any() and what is not None:
+            which = ", ".join(f"x[{i}]" if names is None else names[i]
+                              for i in np.flatnonzero(held))
+            warnings.warn(f"Parameters held on a bound at the end of the fit: {which}. "
+                          f"Their rows and columns of {what} are NaN; the others "
+                          "are the free parameters' covariance.",
+                          warning_category(), stacklevel=4 + deeper)
         if held.any():
-            names = ", ".join(f"x[{i}]" for i in np.flatnonzero(held))
-            warnings.warn(f"Parameters held on a bound at the end of the fit: {names}. "
-                          "Their rows and columns of the covariance are NaN; the "
-                          "others are the free parameters' covariance.",
-                          warning_category(), stacklevel=4)
             return free_covariance(fjac, ipvt, held)
     cov, cinfo = _minpack.covar(fjac, ipvt)
     return cov if cinfo == 0 else None
