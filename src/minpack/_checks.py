@@ -230,7 +230,9 @@ def split_bounds(bounds: Any) -> tuple[Any, Any]:
     """(lb, ub) from a 2-sequence or an object with ``lb`` and ``ub``
     (``scipy.optimize.Bounds``)."""
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        return bounds.lb, bounds.ub
+        # (scipy.optimize.Bounds keeps a scalar bound as an array of one)
+        return tuple(b.reshape(()) if np.ndim(b) == 1 and np.size(b) == 1 else b
+                     for b in (np.asarray(bounds.lb), np.asarray(bounds.ub)))
     try:
         lb, ub = bounds
     except (TypeError, ValueError):

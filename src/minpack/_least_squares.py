@@ -308,17 +308,33 @@ def _lm(problem: _Residuals, x0: np.ndarray, analytic: bool, ftol: float,
 
 
 def _check_bounds(bounds: Any, x0: np.ndarray) -> Box | None:
-    """The bounds of method 'lm' (SciPy refuses any; here they are the
-    engine's): SciPy's messages for malformed ones, and None when every
-    bound is infinite. lb == ub fixes a parameter."""
-    if isinstance(bounds, (tuple, list)) and len(bounds) != 2:
+    """The bounds of method 'lm', which SciPy refuses and the engine takes.
+
+    All infinite: SciPy's own checks and messages, and None (the unbounded
+    fit). With a finite bound: the bounded fit's checks (lb == ub fixes a
+    parameter; SciPy's message for x0 outside the box).
+    """
+    if (not isinstance(bounds, (tuple, list)) and hasattr(bounds, "lb")
+            and hasattr(bounds, "ub")):  # scipy.optimize.Bounds
+        lb, ub = (np.asarray(b, dtype=float) for b in (bounds.lb, bounds.ub))
+    elif len(bounds) == 2:
+        lb, ub = (np.asarray(b, dtype=float) for b in bounds)
+        lb = np.resize(lb, x0.shape[0]) if lb.ndim == 0 else lb
+        ub = np.resize(ub, x0.shape[0]) if ub.ndim == 0 else ub
+    else:
         raise ValueError("`bounds` must contain 2 elements.")
-    lb, ub = (np.asarray(b, dtype=float) for b in split_bounds(bounds))
-    lb = np.resize(lb, x0.shape[0]) if lb.ndim == 0 else lb
-    ub = np.resize(ub, x0.shape[0]) if ub.ndim == 0 else ub
+    if np.all((lb == -np.inf) & (ub == np.inf)):  # (SciPy's test, and errors)
+        if lb.shape != x0.shape or ub.shape != x0.shape:
+            raise ValueError("Inconsistent shapes between bounds and `x0`.")
+        if not np.all((x0 >= lb) & (x0 <= ub)):  # a NaN in x0
+            raise ValueError("Initial guess is outside of provided bounds")
+        return None
     if lb.shape != x0.shape or ub.shape != x0.shape:
         raise ValueError("Inconsistent shapes between bounds and `x0`.")
-    return as_bounds((lb, ub), x0, x0.size, outside="`x0` is infeasible")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError("Initial guess is outside of provided bounds")
+    return as_bounds((lb, ub), x0, x0.size,
+                     outside="Initial guess is outside of provided bounds")
 
 
 def _check_x_scale(x_scale: Any, x0: np.ndarray) -> Any:
