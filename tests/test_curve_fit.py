@@ -541,11 +541,13 @@ def test_exception_in_model_propagates():
     {"method": "trf", "jac": "3-point"},
     {"method": "dogbox", "jac": "cs", "bounds": (0, 10)},
     {"jac": "2-point", "bounds": (0, 10)},
+    {"bounds": (0, 10), "loss": "soft_l1"}, {"bounds": (0, 10), "max_nfev": 50},
 ], ids=["trf", "dogbox", "trf-bounds", "trf-one-bound", "dogbox-Bounds", "trf-3-point",
-        "dogbox-cs", "2-point-bounds"])
+        "dogbox-cs", "2-point-bounds", "bounds-loss", "bounds-max_nfev"])
 def test_scipy_methods_run_scipys_code(kw, monkeypatch):
-    """trf, dogbox and string jac schemes are SciPy's fits, bounded or not
-    (bounds alone run here: see test_bounds.py).
+    """trf, dogbox and string jac schemes are SciPy's fits, bounded or not,
+    and so are bounded fits given options of least_squares (loss, max_nfev,
+    ...: SciPy's 'trf' takes them). Bounds alone run here (test_bounds.py).
 
     Also when the program has replaced scipy.optimize.curve_fit by ours (a
     common way to switch): ours then still reaches SciPy's implementation

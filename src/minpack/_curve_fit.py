@@ -48,15 +48,23 @@ def _number_of_parameters(f: Callable[..., Any]) -> int:
 _NO_BOUNDS = (-np.inf, np.inf)
 
 
-def _goes_to_scipy(method: str | None, jac: Any) -> bool:
-    """Whether the fit is SciPy's: 'trf', 'dogbox', a string `jac`.
+# Keyword arguments of SciPy's least_squares that leastsq does not take: a
+# bounded fit given any of them is SciPy's 'trf', which they configure.
+_TRF_OPTIONS = frozenset(("max_nfev", "loss", "f_scale", "x_scale", "diff_step",
+                          "tr_solver", "tr_options", "jac_sparsity", "verbose"))
 
-    Bounds are not: with ``method`` None or 'lm' they run on this package's
-    bounded Levenberg-Marquardt. Raises SciPy's ValueError for an unknown
-    method.
+
+def _goes_to_scipy(method: str | None, jac: Any, bounds: Any, kwargs: dict) -> bool:
+    """Whether the fit is SciPy's: 'trf', 'dogbox', a string `jac`, or bounds
+    with options of SciPy's least_squares (what SciPy picks 'trf' for and
+    they configure).
+
+    Bounds alone are not: with ``method`` None or 'lm' they run on this
+    package's bounded Levenberg-Marquardt. Raises SciPy's ValueError for an
+    unknown method.
     """
     if method is None and not isinstance(jac, str):
-        return False  # the default: nothing to check
+        return bounds is not _NO_BOUNDS and not _TRF_OPTIONS.isdisjoint(kwargs)
     if method in ("trf", "dogbox") or isinstance(jac, str):
         return True
     if method != "lm":
@@ -393,9 +401,11 @@ def curve_fit(
     """
     if "args" in kwargs:
         raise ValueError("'args' is not a supported keyword argument.")
-    if _goes_to_scipy(method, jac):
+    if _goes_to_scipy(method, jac, bounds, kwargs):
         what = ("curve_fit with a string jac" if isinstance(jac, str) else
-                f"curve_fit(method={method!r})")
+                f"curve_fit(method={method!r})" if method is not None else
+                "curve_fit with bounds and least_squares options (" + ", ".join(
+                    sorted(_TRF_OPTIONS.intersection(kwargs))) + ")")
         scipy_curve_fit = scipy_function("scipy.optimize._minpack_py", "curve_fit",
                                          what)
         return scipy_curve_fit(f, xdata, ydata, p0, sigma, absolute_sigma,
