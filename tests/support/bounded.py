@@ -55,7 +55,7 @@ def _corner(x0, xs):
     return lb, ub
 
 
-def _physical(prob, x0, xs):
+def physical_box(x0, xs):
     """Curve fits: every parameter that is positive at the start and at the
     unbounded fit kept positive (lb = 0), and the first one capped halfway
     between its start and its unbounded fit."""
@@ -87,6 +87,6 @@ def bounded_suite(unbounded: Callable[[Problem], np.ndarray]) -> list[Boxed]:
     for prob in select("curve"):
         x0 = prob.start()
         xs = unbounded(prob)
-        lb, ub = _physical(prob, x0, xs)
+        lb, ub = physical_box(x0, xs)
         out.append(Boxed(prob.name + "-phys", prob, lb, ub, x0))
     return out
