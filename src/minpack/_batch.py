@@ -286,6 +286,16 @@ def leastsq_batch(
            [3. , 2. ]])
     >>> bool(res.success.all()), res.nfev.shape
     (True, (3,))
+
+    With one box for all (the rate at most 1.5) and a per-problem box whose
+    lower bound is above its upper one: that problem alone gets ier 0.
+
+    >>> lb = np.array([[0, 0], [5, 0], [0, 0]])
+    >>> ub = np.array([[10, 1.5], [1, 1.5], [10, 1.5]])
+    >>> res = leastsq_batch(lambda p, y: y - p[0] * np.exp(-p[1] * t),
+    ...                     np.ones((3, 2)), args=data, bounds=(lb, ub))
+    >>> res.ier[1], res.active_mask[2]
+    (np.int32(0), array([0, 1]))
     """
     x = _as_batch_start(x0)
     K, n = x.shape

@@ -1,10 +1,11 @@
 """``curve_fit``: SciPy's curve-fitting interface on :func:`minpack.leastsq`.
 
-The Levenberg-Marquardt method (SciPy's ``method='lm'``) runs here; the
-data handling (``sigma``, ``nan_policy``, ``check_finite``), the covariance
-scaling and the messages follow ``scipy.optimize.curve_fit``. Bounded fits,
-``method='trf'``/``'dogbox'`` and string ``jac`` schemes are SciPy's and are
-handed to SciPy's own implementation.
+The Levenberg-Marquardt method (SciPy's ``method='lm'``) runs here, with
+bounds too (the engine's bounded LM); the data handling (``sigma``,
+``nan_policy``, ``check_finite``), the covariance scaling and the messages
+follow ``scipy.optimize.curve_fit``. ``method='trf'``/``'dogbox'``, string
+``jac`` schemes and bounded fits given least_squares' own options are SciPy's
+and are handed to SciPy's own implementation.
 """
 
 from __future__ import annotations
@@ -188,9 +189,10 @@ def curve_fit(
     """Use non-linear least squares to fit a function, f, to data.
 
     A drop-in replacement for `scipy.optimize.curve_fit`. ``method='lm'``
-    (its default for unbounded problems) runs on :func:`minpack.leastsq`;
-    bounded fits, ``method='trf'`` or ``'dogbox'`` and string `jac` schemes
-    are handed to SciPy's own implementation (SciPy must be installed).
+    (the default) runs on :func:`minpack.leastsq`, with `bounds` too: this
+    package's Levenberg-Marquardt takes bounds (SciPy's picks 'trf' for
+    them). ``method='trf'`` or ``'dogbox'`` and string `jac` schemes are
+    handed to SciPy's own implementation (SciPy must be installed).
     Assumes ``ydata = f(xdata, *params) + eps``.
 
     Parameters
@@ -211,9 +213,10 @@ def curve_fit(
         the model's output, which then sets M.
     p0 : array_like, optional
         Initial guess for the parameters (length N). If None, all initial
-        values are 1, with N taken from the signature of `f` (the number of
-        positional parameters after the first); a ValueError is raised when
-        that number cannot be determined.
+        values are 1 (with bounds: the middle of a finite interval, one inside
+        a one-sided bound, as SciPy), with N taken from the signature of `f`
+        (the number of positional parameters after the first); a ValueError
+        is raised when that number cannot be determined.
     sigma : None or scalar or M-length sequence or MxM array, optional
         The uncertainty in `ydata`. With residuals ``r = ydata - f(xdata,
         *popt)``:
@@ -236,13 +239,19 @@ def curve_fit(
         nonsensical results if they do. Default is True if `nan_policy` is
         None, False otherwise.
     bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
-        Lower and upper bounds on the parameters; none by default (bounds
-        that are all infinite are none). A fit with a finite bound is
-        SciPy's (method 'trf' unless 'dogbox' is given), and with
-        ``method='lm'`` raises SciPy's ValueError.
+        Lower and upper bounds on the parameters, each a scalar or an array
+        of length N; none by default (bounds that are all infinite are
+        none). ``lb[j] == ub[j]`` fixes parameter j. With method None or
+        'lm' the fit is this package's bounded Levenberg-Marquardt: `f` is
+        never evaluated outside the box, difference steps included, and a
+        parameter that ends held on a bound has NaN in `pcov` (see Notes).
+        With options of SciPy's least_squares in `kwargs` (``max_nfev``,
+        ``loss``, ``x_scale``, ...) a bounded fit is SciPy's 'trf', which
+        they configure.
     method : {None, 'lm', 'trf', 'dogbox'}, optional
-        'lm' (Levenberg-Marquardt, the default without bounds) runs here;
-        'trf' (the default with bounds) and 'dogbox' are SciPy's.
+        None and 'lm' (Levenberg-Marquardt, bounded or not) run here (SciPy
+        picks 'trf' for bounds, and refuses bounds with 'lm'); 'trf' and
+        'dogbox' are SciPy's.
     jac : callable, string or None, optional
         Function with signature ``jac(x, ...)`` which returns the Jacobian
         matrix of the model function with respect to the parameters, shape
@@ -285,11 +294,16 @@ def curve_fit(
         standard deviation errors are ``np.sqrt(np.diag(pcov))``. How `sigma`
         enters depends on `absolute_sigma`. If the Jacobian at the solution
         does not have full rank, or if ``M == N`` and `absolute_sigma` is
-        False, `pcov` is filled with ``np.inf``.
+        False, `pcov` is filled with ``np.inf``. For a bounded fit that ends
+        with parameters held on a bound (or fixed), `pcov` is the covariance
+        of the free parameters, with NaN in the rows and columns of the held
+        ones (see Notes).
     infodict : dict
         Only returned if `full_output` is True: the `infodict` of
         :func:`minpack.leastsq` (``nfev``, ``njev`` when `jac` is given,
-        ``fvec``, ``fjac``, ``ipvt``, ``qtf``). ``fvec`` is the weighted
+        ``fvec``, ``fjac``, ``ipvt``, ``qtf``, and with bounds
+        ``active_mask``: -1 on the lower bound, 1 on the upper, 0 free).
+        ``fvec`` is the weighted
         residual, e.g. ``(f(xdata, *popt) - ydata) / sigma`` for a 1-D
         `sigma`.
     mesg : str
@@ -303,15 +317,17 @@ def curve_fit(
     ValueError
         If `ydata` or `xdata` contain NaNs or infs (see `check_finite` and
         `nan_policy`), if `ydata` is empty or not 1-D, if `sigma` has the
-        wrong shape or is not positive definite, for finite `bounds` with
-        ``method='lm'``, for an unknown `method` or `nan_policy`, and for
+        wrong shape or is not positive definite, for malformed `bounds` (the
+        wrong length, NaN, a lower bound above its upper one), when `p0` is
+        outside the bounds ("Initial guess is outside of provided bounds",
+        naming the parameters), for an unknown `method` or `nan_policy`, and for
         ``args`` in `kwargs`. Also when ``p0`` is None and the number of
         parameters cannot be determined from `f`, and when the (weighted)
         residuals are not finite at ``p0`` (NaN or inf where the model is
         undefined): the message says which, after one call of `f`.
     ImportError
-        For a fit that is SciPy's (bounds, 'trf', 'dogbox', a string `jac`)
-        when SciPy is not installed.
+        For a fit that is SciPy's ('trf', 'dogbox', a string `jac`) when
+        SciPy is not installed.
     TypeError
         If there are more parameters than data points.
     RuntimeError
@@ -326,7 +342,9 @@ def curve_fit(
         "Covariance of the parameters could not be estimated", when `pcov` is
         filled with ``np.inf``. The class is ``scipy.optimize.OptimizeWarning``
         when ``scipy.optimize`` has been imported, `minpack.OptimizeWarning`
-        otherwise (both are `UserWarning` subclasses).
+        otherwise (both are `UserWarning` subclasses). Also, for a bounded
+        fit, when parameters end held on a bound: the warning names them by
+        the names of `f`'s arguments.
 
     See Also
     --------
@@ -347,8 +365,25 @@ def curve_fit(
 
     SciPy's own implementation is reached through its private module
     (``scipy.optimize._minpack_py``), so a program that replaced
-    ``scipy.optimize.curve_fit`` by this function still gets SciPy's bounded
-    fits rather than a call of this function by itself.
+    ``scipy.optimize.curve_fit`` by this function still gets SciPy's 'trf'
+    and 'dogbox' fits rather than a call of this function by itself.
+
+    Bounded fits run on the bounded Levenberg-Marquardt of
+    :func:`minpack.leastsq`, where SciPy uses 'trf'. Both reach the same
+    optimum (a local one: on problems with several, not always the same),
+    with different calls: our `nfev` counts every call of `f`, difference
+    steps included; SciPy's 'trf' counts none of those. A parameter held on a
+    bound at the end (its gradient pushing it out of the box) or fixed by
+    ``lb == ub`` is not determined by the data, so its row and column of
+    `pcov` are NaN, and the others are the covariance of the free
+    parameters with the held ones fixed. The residual variance is
+    ``chisq / (M - N_free)``, the degrees of freedom counting only the
+    parameters the data determine (M - N when none is held, the unbounded
+    value, so a box that the fit never reaches changes nothing). SciPy's
+    'trf' instead computes `pcov` from the pseudo-inverse of the whole
+    Jacobian and divides by ``M - N``: it gives a held parameter a finite
+    variance, as if it were free, and the free ones the variance they would
+    have if it were.
 
     Differences from SciPy in the 'lm' fits, all deliberate: a `ydata` with
     more than one dimension, or a model whose output does not have one value
@@ -398,6 +433,18 @@ def curve_fit(
            [inf, inf]])
     >>> caught[0].category.__name__, str(caught[0].message)
     ('OptimizeWarning', 'Covariance of the parameters could not be estimated')
+
+    Bounds: keep every parameter positive and ``a`` at most 2.2 (the data
+    want 2.5). ``a`` ends on its bound, held there: its row of `pcov` is NaN
+    and the warning names it.
+
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     popt, pcov = curve_fit(func, xdata, ydata, bounds=(0, [2.2, 10, 10]))
+    >>> popt[0], bool(np.isnan(pcov[0]).all()), bool(np.isfinite(pcov[1:, 1:]).all())
+    (np.float64(2.2), True, True)
+    >>> str(caught[0].message).split(".")[0]
+    'Parameters held on a bound at the end of the fit: a'
     """
     if "args" in kwargs:
         raise ValueError("'args' is not a supported keyword argument.")

@@ -3,7 +3,8 @@
 ``method='lm'`` runs MINPACK's ``lmder`` through :func:`minpack.leastsq`,
 with the Jacobian formed as the installed SciPy forms it (its finite
 differences, or the user's `jac`), so the iterates, ``nfev`` and the status
-are SciPy's own. The other methods ('trf', 'dogbox') are handed to SciPy.
+are SciPy's own; with finite bounds (which SciPy refuses for 'lm') it is the
+engine's bounded fit. The other methods ('trf', 'dogbox') are handed to SciPy.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def least_squares(
     residuals ``f(x)`` (m real functions of n real variables) it finds a
     local minimum of ``F(x) = 0.5 * sum(f_i(x)**2)``. ``method='lm'`` runs
     on this package's own Fortran MINPACK (``lmder``), with the results of
-    SciPy's ``method='lm'``; the bounded and robust methods ('trf',
-    'dogbox') are SciPy's and are handed to it (SciPy must be installed).
+    SciPy's ``method='lm'`` and, beyond SciPy, with `bounds`; the trust-region
+    and robust methods ('trf', 'dogbox') are SciPy's and are handed to it
+    (SciPy must be installed).
 
     Parameters
     ----------
@@ -83,9 +85,12 @@ def least_squares(
         `x`), or a callable ``jac(x, *args, **kwargs)`` returning it.
     bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
         Lower and upper bounds on the variables (scalars or arrays of size
-        n; ``np.inf`` with the right sign for none). Only the 'trf' and
-        'dogbox' methods take finite bounds; with 'lm' they raise a
-        ValueError, as in SciPy.
+        n; ``np.inf`` with the right sign for none). Every method takes
+        them: with 'lm' (where SciPy raises a ValueError) the fit is this
+        package's bounded Levenberg-Marquardt, `fun` is never evaluated
+        outside the box (difference steps included: taken backwards, or
+        one-sided for '3-point', at a bound), and ``lb == ub`` fixes a
+        variable.
     method : {'trf', 'dogbox', 'lm'}, optional
         The algorithm. 'lm' is MINPACK's Levenberg-Marquardt, on this
         package's engine; 'trf' (the default, as in SciPy) and 'dogbox'
@@ -135,8 +140,10 @@ def least_squares(
     result : OptimizeResult
         With the fields ``x``, ``cost`` (half the sum of squares), ``fun``
         (the residuals), ``jac``, ``grad`` (``jac.T @ fun``),
-        ``optimality`` (the uniform norm of `grad`), ``active_mask`` (all
-        zeros for 'lm'), ``nfev`` (the evaluations of `fun` counted by
+        ``optimality`` (the uniform norm of `grad`; with bounds, of its
+        components that do not push a variable on its bound outwards),
+        ``active_mask`` (-1 where a variable ended on its lower bound, 1 on
+        its upper, 0 free), ``nfev`` (the evaluations of `fun` counted by
         MINPACK, without the finite differences), ``njev`` (None for 'lm'
         with finite differences), ``status`` (-1 improper input, 0 too
         many evaluations, 1 `gtol`, 2 `ftol`, 3 `xtol`, 4 `ftol` and
@@ -148,7 +155,8 @@ def least_squares(
     ------
     ValueError
         For invalid arguments, with SciPy's messages: an unknown method,
-        scheme or loss, finite bounds or a robust loss with 'lm', fewer
+        scheme or loss, a robust loss with 'lm', malformed bounds or `x0`
+        outside them, fewer
         residuals than variables with 'lm', a tolerance below the machine
         epsilon with 'lm', residuals that are not finite at `x0`, a `jac`
         result of the wrong shape or not dense with 'lm'.
@@ -195,6 +203,13 @@ def least_squares(
     >>> res = least_squares(residuals, [1.0, 0.0], jac=jacobian, method="lm")
     >>> res.njev > 0, res.status in (1, 2, 3, 4)
     (True, True)
+
+    Bounds with 'lm' (SciPy raises here): keep ``a`` at most 1.8.
+
+    >>> res = least_squares(residuals, [1.0, 0.0], method="lm",
+    ...                     bounds=([0, -np.inf], [1.8, np.inf]))
+    >>> res.x[0], res.active_mask
+    (np.float64(1.8), array([1, 0]))
     """
     if method not in ("trf", "dogbox", "lm"):
         raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")

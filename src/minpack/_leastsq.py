@@ -175,6 +175,22 @@ def leastsq(
         (``factor * || diag * x||``). Should be in interval ``(0.1, 100)``.
     diag : sequence, optional
         N positive entries that serve as a scale factors for the variables.
+    callback : callable, optional
+        Beyond SciPy: called as ``callback(Iteration)`` at the start of each
+        iteration (see `minpack.Iteration`); raise ``StopIteration`` to stop
+        the fit (``ier`` 9).
+    m : int, optional
+        Beyond SciPy: the number of residuals; required for a compiled `func`.
+    vectorized : bool, optional
+        Beyond SciPy: `func` takes x of shape ``(N, k)`` and returns ``(M,
+        k)``, so each difference Jacobian is one call.
+    bounds : 2-tuple of array_like, optional
+        Beyond SciPy: ``(lb, ub)``, lower and upper bounds on the variables,
+        each a scalar or an array of length N; ``-np.inf``/``np.inf`` for
+        no bound, ``lb[j] == ub[j]`` fixes ``x[j]``. The fit is the bounded
+        Levenberg-Marquardt of this package's engine (see Notes); `func` and
+        `Dfun` are never called outside the box, difference steps included.
+        None (the default) or all-infinite bounds: MINPACK's own fit.
 
     Returns
     -------
@@ -185,7 +201,10 @@ def leastsq(
         The inverse of the Hessian approximation ``J^T J``, or None if it is
         singular or `ier` is not in 1-4. Multiply by the residual variance to
         get the covariance of the estimates (see `scipy.optimize.curve_fit`).
-        Only returned if `full_output` is ``True``.
+        Only returned if `full_output` is ``True``. With `bounds`, when
+        parameters end held on a bound (or fixed): the free parameters'
+        ``inv(J_f^T J_f)``, with NaN in the rows and columns of the held
+        ones.
     infodict : dict
         Only returned if `full_output` is ``True``; keys:
 
@@ -203,6 +222,11 @@ def leastsq(
             permutation matrix, p, such that fjac*p = q*r.
         ``qtf``
             The vector (transpose(q) * fvec).
+        ``active_mask``
+            Only with `bounds`: -1 where ``x[j]`` ended on its lower bound (or
+            is fixed), 1 on its upper bound, 0 elsewhere (as in
+            `scipy.optimize.least_squares`). A parameter on a bound is exactly
+            on it.
     mesg : str
         A string message giving information about the cause of failure.
         Only returned if `full_output` is ``True``.
@@ -223,7 +247,9 @@ def leastsq(
     ValueError
         When `func` returns a residual vector of the wrong shape, or
         residuals that are not finite (NaN or inf) at `x0`: the message says
-        which. `func` has then been called once.
+        which. `func` has then been called once. For malformed `bounds` (not
+        a pair, the wrong length, NaN, a lower bound above its upper one)
+        and for `x0` outside them, before any call.
     Exception
         Any exception raised by `func` or `Dfun` stops the fit and is
         re-raised unchanged.
@@ -232,6 +258,9 @@ def leastsq(
     -----
     RuntimeWarning
         When ``ier`` is 5-8 or 11 and `full_output` is false.
+    OptimizeWarning
+        With `bounds` and `full_output`, when parameters end held on a bound:
+        the warning names them (their `cov_x` rows are NaN).
 
     See Also
     --------
@@ -260,6 +289,16 @@ def leastsq(
       point) stops the fit at the current `x` with ``ier`` 11. While every
       value stays finite, iterates, ``nfev`` and ``ier`` are SciPy's.
 
+    Bounds (not in SciPy's ``leastsq``) are handled inside the iteration, an
+    active-set variant of MINPACK's after mpfit (Markwardt 2009): after each
+    Jacobian, a parameter on a bound whose gradient points out of the box is
+    held (its Jacobian column set to zero); a step that would leave the box
+    is cut back to it. While no bound is reached the arithmetic is
+    MINPACK's own, so a box that the fit never touches gives bit-identical
+    results. A held parameter is not estimated by the data: its `cov_x` row
+    and column are NaN (never zero) and the rest is the covariance of the
+    free parameters. See the "Bounds" page of the documentation.
+
     Examples
     --------
     >>> import numpy as np
@@ -277,6 +316,17 @@ def leastsq(
     ...     lambda p: y - p[0] * np.exp(-p[1] * t), [1.0, 1.0], full_output=True)
     >>> np.round(x, 6), ier in (1, 2, 3, 4), info["nfev"] > 0
     (array([3. , 1.3]), True, True)
+
+    The same fit with the amplitude capped at 2.5: it ends on that bound.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # x[0] is held: its cov_x row is NaN
+    ...     x, cov_x, info, mesg, ier = leastsq(
+    ...         lambda p: y - p[0] * np.exp(-p[1] * t), [1.0, 1.0],
+    ...         full_output=True, bounds=([0, 0], [2.5, np.inf]))
+    >>> x[0], info["active_mask"], bool(np.isnan(cov_x[0]).all())
+    (np.float64(2.5), array([1, 0]), True)
     """
     if (callback is None and bounds is None and type(func) not in PLAIN
             and not (vectorized or col_deriv)):
