@@ -245,6 +245,18 @@ def test_bounded_suite_through_python(suite_outcomes, report):
     report(title, f"least_squares(method='lm'): solved {len(lm_solved)}/"
                   f"{len(suite_outcomes)}, calls "
                   f"{sum(o['lm_calls'] for o in suite_outcomes)}")  # fmt: skip
+    report(title, f"{'boxes':<8} {'problems':>8} {'leastsq solved':>14} "
+                  f"{'lm solved':>9} {'calls ours':>10} {'trf':>6} {'median ratio':>12} "
+                  f"{'outside':>7}")  # fmt: skip
+    for kind in ("cut", "corner", "phys"):
+        group = [o for o in suite_outcomes if o["name"].endswith("-" + kind)]
+        report(title, f"{kind:<8} {len(group):>8} "
+                      f"{sum(o in solved for o in group):>14} "
+                      f"{sum(o in lm_solved for o in group):>9} "
+                      f"{sum(o['calls'] for o in group):>10} "
+                      f"{sum(o['trf_calls'] for o in group):>6} "
+                      f"{np.median([o['calls'] / o['trf_calls'] for o in group]):>12.2f} "
+                      f"{sum(o['outside'] for o in group):>7}")  # fmt: skip
     report(title, f"evaluations outside the box: "
                   f"{sum(o['outside'] for o in suite_outcomes)}; active_mask equal "
                   f"to trf's: {sum(o['trf_mask'] for o in suite_outcomes)}/"
