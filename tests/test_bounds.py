@@ -57,7 +57,8 @@ class Recorder:
 
 def _loose(points, n):
     """A box around every point the unbounded fit saw (as the engine's test),
-    every third component unbounded below."""
+    every third component unbounded below.
+    """
     lo, hi = np.min(points, axis=0), np.max(points, axis=0)
     lb, ub = lo - (1 + np.abs(lo)), hi + (1 + np.abs(hi))
     lb[::3] = -np.inf
@@ -66,7 +67,8 @@ def _loose(points, n):
 
 def _same_full(a, b):
     """Two leastsq full outputs bit-identical (cov_x included: the same
-    Fortran covariance of the same R), the bounded one with active_mask 0."""
+    Fortran covariance of the same R), the bounded one with active_mask 0.
+    """
     x, cov, info, mesg, ier = a
     rx, rcov, rinfo, rmesg, rier = b
     assert (ier, mesg) == (rier, rmesg)
@@ -108,7 +110,8 @@ def test_loose_box_leastsq_is_unbounded(prob: Problem):
 @pytest.mark.parametrize("prob", select("curve"), ids=problem_ids(select("curve")))
 def test_loose_box_vectorized_and_callback(prob: Problem):
     """The vectorized route (block callback) and the progress report take
-    the bounds too, and leave a loose-box fit unbounded."""
+    the bounds too, and leave a loose-box fit unbounded.
+    """
     def vfunc(X):
         return np.stack([prob.func(X[:, k], *prob.args) for k in range(X.shape[1])],
                         axis=1)
@@ -146,7 +149,8 @@ def test_loose_box_curve_fit_is_unbounded(fit):
 @pytest.mark.parametrize("model", [EXP, BARD], ids=lambda m: m.name)
 def test_loose_box_compiled_is_unbounded(model, jac):
     """A compiled func with bounds takes the checked route (the lean entry
-    has none); with a loose box, the lean entry's numbers bit for bit."""
+    has none); with a loose box, the lean entry's numbers bit for bit.
+    """
     kw = dict(m=model.m, full_output=True, Dfun=model.cjac if jac else None)
     plain = minpack.leastsq(model.cfunc, np.array(model.x0), args=(model.data,), **kw)
     far = 1e6 * (1 + np.abs(plain[0]))
@@ -326,7 +330,8 @@ def test_x0_outside_is_a_value_error(x0, lb, ub):
 @pytest.mark.parametrize("dfun", [None, _jacobian], ids=["lmdif", "lmder"])
 def test_fixed_parameter(dfun):
     """lower == upper fixes a parameter: never moved, never differenced,
-    NaN variance; the others are the two-parameter fit."""
+    NaN variance; the others are the two-parameter fit.
+    """
     rec = Recorder(_residual)
     with pytest.warns(UserWarning, match=r"held on a bound .*: x\[1\]\. .*cov_x"):
         x, cov, info, _, ier = minpack.leastsq(
@@ -349,7 +354,8 @@ def test_fixed_parameter(dfun):
 
 def test_active_mask_and_held_covariance():
     """A bound that stops the fit: active_mask, x exactly on it, NaN rows and
-    columns in cov_x named by the warning, the free block inv(J_f^T J_f)."""
+    columns in cov_x named by the warning, the free block inv(J_f^T J_f).
+    """
     with pytest.warns(UserWarning, match=r"held on a bound .*: x\[0\]\. ") as caught:
         x, cov, info, _, ier = minpack.leastsq(
             _residual, [1.0, 1.0, 0.0], Dfun=_jacobian, full_output=True,
@@ -373,7 +379,8 @@ def test_active_mask_and_held_covariance():
 def test_curve_fit_pcov_with_a_held_parameter(report):
     """curve_fit: pcov over the free parameters, NaN for the held one (named
     in the warning by the model's parameter name), scaled with M - n_free
-    degrees of freedom; printed side by side with SciPy's trf."""
+    degrees of freedom; printed side by side with SciPy's trf.
+    """
     lb, ub = [0, 0, 0], [2.5, 10, 10]
     with pytest.warns(scipy.optimize.OptimizeWarning, match=r"held on a bound .*: a\. "):
         popt, pcov = minpack.curve_fit(MODEL, T, Y, bounds=(lb, ub), jac=MODEL_JAC)
@@ -398,7 +405,8 @@ def test_curve_fit_pcov_with_a_held_parameter(report):
 
 def test_curve_fit_uses_our_bounded_fit_and_feasible_start():
     """Bounds without p0: SciPy's feasible start (middle of a finite box, one
-    inside a one-sided bound, 1 elsewhere), our fit (not trf's)."""
+    inside a one-sided bound, 1 elsewhere), our fit (not trf's).
+    """
     rec = Recorder(lambda p: MODEL(T, *p))
     popt, pcov, info, _, _ = minpack.curve_fit(
         lambda t, a, k, c: rec(np.array([a, k, c])), T, Y,
@@ -426,7 +434,8 @@ def _batch_boxes(K, n):
 def test_batch_one_bad_box(kind):
     """Per-problem boxes: a bad box (lower > upper, x0 outside, NaN) sets
     only that problem's ier to 0, before any evaluation; every other row is
-    leastsq's bounded fit of that problem alone."""
+    leastsq's bounded fit of that problem alone.
+    """
     K = 6
     data = np.array([EXP.data * (1 + 0.01 * k) for k in range(K)])
     x0 = np.tile(EXP.x0, (K, 1))
@@ -477,7 +486,8 @@ def test_batch_shared_box():
 @pytest.mark.parametrize("jac", [False, True], ids=["lmdif", "lmder"])
 def test_compiled_bounded_fit(jac):
     """A numba cfunc in a box: the same fit as the Python function running
-    the same kernel, through the GIL-free entry."""
+    the same kernel, through the GIL-free entry.
+    """
     lb, ub = [0.0, 0.0, -np.inf], [2.9, 10.0, np.inf]
     kw = dict(full_output=True, bounds=(lb, ub))
     with warnings.catch_warnings():

@@ -28,7 +28,7 @@ from ._checks import (
 )
 from ._compiled import _NO_ACTIVE, _NO_BOUND, as_compiled, compiled_route, run_lm_batch
 from ._contexts import Iteration
-from ._leastsq import HELD_REPORT, STOPPED, leastsq
+from ._leastsq import HELD_REPORT, leastsq
 from ._nonfinite import NONFINITE_START, NonFiniteStartError
 
 __all__ = ["BatchResult", "leastsq_batch"]
@@ -169,7 +169,8 @@ def _as_batch_bounds(bounds: Any, K: int, n: int) -> tuple[int, np.ndarray, np.n
 def _proper_rows(bounded: int, lower: np.ndarray, upper: np.ndarray,
                  x: np.ndarray) -> np.ndarray:
     """Which problems have a proper box that holds their x0 (the solver's
-    own test; used by the Python loop, which cannot leave it to Fortran)."""
+    own test; used by the Python loop, which cannot leave it to Fortran).
+    """
     if bounded == 0:
         return np.ones(x.shape[0], dtype=bool)
     with np.errstate(invalid="ignore"):
@@ -431,7 +432,8 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
 
 def _stack_fvecs(fvecs: list, m: int | None) -> np.ndarray:
     """The rows of fvec; a problem refused before any evaluation (when m was
-    not given) gets NaN of the others' length."""
+    not given) gets NaN of the others' length.
+    """
     size = max((f.size for f in fvecs), default=0 if m is None else m)
     return np.array([f if f.size == size else np.full(size, np.nan) for f in fvecs]
                     ).reshape(len(fvecs), size)

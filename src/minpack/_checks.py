@@ -111,7 +111,8 @@ _EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float16, np.float32,
 
 def machine_epsilon(dtype: np.dtype) -> float:
     """SciPy's default epsfcn: the machine epsilon of the residuals' dtype
-    (float64's for integer residuals)."""
+    (float64's for integer residuals).
+    """
     eps = _EPS.get(dtype)
     return _EPS[F64] if eps is None else eps
 
@@ -228,7 +229,8 @@ class Box(NamedTuple):
 
 def split_bounds(bounds: Any) -> tuple[Any, Any]:
     """(lb, ub) from a 2-sequence or an object with ``lb`` and ``ub``
-    (``scipy.optimize.Bounds``)."""
+    (``scipy.optimize.Bounds``).
+    """
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
         # (scipy.optimize.Bounds keeps a scalar bound as an array of one)
         return tuple(b.reshape(()) if np.ndim(b) == 1 and np.size(b) == 1 else b
@@ -311,7 +313,8 @@ def held_parameters(box: Box, fjac: np.ndarray, ipvt: np.ndarray) -> np.ndarray:
     """The parameters the bounded fit held at its end (a bool mask): on a
     bound (or fixed) with a zero column in the final Jacobian, as the engine
     leaves them. `fjac` is the solver's (m, n) R and Householder vectors,
-    `ipvt` its 1-based permutation: column j of R is parameter ipvt[j] - 1."""
+    `ipvt` its 1-based permutation: column j of R is parameter ipvt[j] - 1.
+    """
     n = ipvt.size
     held = np.zeros(n, dtype=bool)
     for j in range(n):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -76,7 +75,8 @@ def _goes_to_scipy(method: str | None, jac: Any, bounds: Any, kwargs: dict) -> b
 def _feasible_start(box: Box) -> np.ndarray:
     """p0 when it is not given but bounds are (SciPy's choice, so the same fit
     starts at the same point): the middle of a finite interval, one inside
-    a one-sided bound (lower + 1 or upper - 1), 1 where there is none."""
+    a one-sided bound (lower + 1 or upper - 1), 1 where there is none.
+    """
     lower, upper = box.lower, box.upper
     lo, hi = np.isfinite(lower), np.isfinite(upper)
     with np.errstate(invalid="ignore"):
@@ -688,7 +688,8 @@ def _make_jacobian(
 
 def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
     """The names of the n fit parameters from the model's signature, or
-    p[0], p[1], ... when it does not give them."""
+    p[0], p[1], ... when it does not give them.
+    """
     try:
         params = list(inspect.signature(f).parameters.values())[1:]
     except (TypeError, ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import Box, as_bounds, split_bounds
+from ._checks import Box, as_bounds
 from ._leastsq import HELD_REPORT, leastsq
 from ._optimize import result_class, scipy_function
 
@@ -290,7 +290,8 @@ def _lm(problem: _Residuals, x0: np.ndarray, analytic: bool, ftol: float,
         xtol: float, gtol: float, max_nfev: int | None, x_scale: Any,
         box: Box | None) -> Any:
     """Run MINPACK's lmder from `x0` (bounded when `box` is given) and build
-    SciPy's result."""
+    SciPy's result.
+    """
     n = x0.size
     diag = None if isinstance(x_scale, str) else 1 / x_scale
     token = HELD_REPORT.set((None, None, 0))  # no covariance here: no warning
@@ -555,7 +556,7 @@ def _bounded_difference(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
                 x = x0.copy()
                 x[i] = target[i]
                 yield x
-        for i, f in zip(todo, workers(fun, forward())):
+        for i, f in zip(todo, workers(fun, forward()), strict=True):
             columns[i] = (f - f0) / (target[i] - x0[i])
         return columns.T
     central = (room_up >= h) & (room_down >= h)

@@ -398,7 +398,8 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
             box: Box | None = None) -> tuple:
     """leastsq's result from the solver's outputs `out` (see _minpack.pyi);
     with `box`, the bounded fit's (``active_mask``, the free parameters'
-    covariance)."""
+    covariance).
+    """
     x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
@@ -437,7 +438,8 @@ def _covariance(fjac: np.ndarray, ipvt: np.ndarray, box: Box | None) -> np.ndarr
     """cov_x: inv(J^T J), or None when singular. For a bounded fit that ended
     with parameters held on a bound (or fixed), the free parameters'
     inv(J^T J) with NaN in the held rows and columns, and an OptimizeWarning
-    that names them."""
+    that names them.
+    """
     if box is not None:
         held = held_parameters(box, fjac, ipvt)
         names, what, deeper = HELD_REPORT.get()

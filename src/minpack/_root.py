@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._optimize import warning_category
 from ._fsolve import fsolve
 from ._leastsq import leastsq
-from ._optimize import result_class, scipy_function
+from ._optimize import result_class, scipy_function, warning_category
 
 __all__ = ["root"]
 

@@ -33,7 +33,8 @@ class Boxed:
 
 def _halfway(x0, xs):
     """A box that cuts the way from x0 to xs: a bound halfway between them on
-    the component that moves most (relative to its size), no other bound."""
+    the component that moves most (relative to its size), no other bound.
+    """
     n = x0.size
     lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
     j = int(np.argmax(np.abs(xs - x0) / (1 + np.abs(x0))))
@@ -46,7 +47,8 @@ def _halfway(x0, xs):
 
 def _corner(x0, xs):
     """A box with x0 in a corner: on each component the near side at x0, the
-    far side halfway to xs (or 0.1 (1 + |x0|) away when xs_j = x0_j)."""
+    far side halfway to xs (or 0.1 (1 + |x0|) away when xs_j = x0_j).
+    """
     d = xs - x0
     width = np.where(np.abs(d) > 0, np.abs(d) / 2, 0.1 * (1 + np.abs(x0)))
     up = d >= 0
@@ -58,7 +60,8 @@ def _corner(x0, xs):
 def physical_box(x0, xs):
     """Curve fits: every parameter that is positive at the start and at the
     unbounded fit kept positive (lb = 0), and the first one capped halfway
-    between its start and its unbounded fit."""
+    between its start and its unbounded fit.
+    """
     n = x0.size
     lb = np.where((x0 > 0) & (xs > 0), 0.0, -np.inf)
     ub = np.full(n, np.inf)
@@ -71,7 +74,8 @@ def physical_box(x0, xs):
 
 def bounded_suite(unbounded: Callable[[Problem], np.ndarray]) -> list[Boxed]:
     """The suite; `unbounded(prob)` gives the unbounded fit's x from the standard
-    start (with the analytic Jacobian), which places the boxes."""
+    start (with the analytic Jacobian), which places the boxes.
+    """
     out = []
     seen = set()
     for prob in select("mgh"):
