@@ -539,3 +539,28 @@ def test_infinite_bounds_are_the_unbounded_fit():
                           bounds=(-np.inf, np.inf))
     assert "active_mask" not in inf[2]
     assert np.array_equal(plain[0], inf[0]) and np.array_equal(plain[1], inf[1])
+
+
+def test_vectorized_and_callback_in_an_active_box():
+    """A bound that stops the fit: the vectorized route (every column of every
+    block inside the box, the same fit as one point at a time) and the
+    callback (every reported x inside the box)."""
+    lb, ub = [0.0, 1.25, -np.inf], [2.5, 10.0, np.inf]
+    columns = []
+
+    def vfunc(X):
+        columns.extend(X.T.copy())
+        return MODEL(T[:, None], *X) - Y[:, None]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # held parameters
+        vec = minpack.leastsq(vfunc, [1.0, 2.0, 0.0], full_output=True,
+                              vectorized=True, bounds=(lb, ub))
+        seen = []
+        one = minpack.leastsq(_residual, [1.0, 2.0, 0.0], full_output=True,
+                              bounds=(lb, ub), callback=lambda it: seen.append(it.x))
+    assert list(vec[2]["active_mask"]) == [1, -1, 0]
+    assert np.array_equal(vec[0], one[0]) and vec[2]["nfev"] == one[2]["nfev"]
+    assert len(columns) == vec[2]["nfev"]
+    assert not any(np.any(c < lb) or np.any(c > ub) for c in columns)
+    assert seen and not any(np.any(x < lb) or np.any(x > ub) for x in seen)

@@ -434,9 +434,10 @@ def _stack_fvecs(fvecs: list, m: int | None) -> np.ndarray:
     """The rows of fvec; a problem refused before any evaluation (when m was
     not given) gets NaN of the others' length.
     """
-    size = max((f.size for f in fvecs), default=0 if m is None else m)
-    return np.array([f if f.size == size else np.full(size, np.nan) for f in fvecs]
-                    ).reshape(len(fvecs), size)
+    if not fvecs:
+        return np.zeros((0, 0 if m is None else m))
+    size = max(f.size for f in fvecs)
+    return np.array([f if f.size == size else np.full(size, np.nan) for f in fvecs])
 
 
 def _with_index(callback: Callable[[Iteration], Any], k: int) -> Callable:
