@@ -20,6 +20,9 @@ The engine's bounded iteration is tested through the C API in
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -564,3 +567,31 @@ def test_vectorized_and_callback_in_an_active_box():
     assert len(columns) == vec[2]["nfev"]
     assert not any(np.any(c < lb) or np.any(c > ub) for c in columns)
     assert seen and not any(np.any(x < lb) or np.any(x > ub) for x in seen)
+
+
+def test_bounded_fits_without_scipy(tmp_path):
+    """Bounded fits are ours: they run without importing SciPy, and the
+    held-parameter warning is minpack.OptimizeWarning then."""
+    code = textwrap.dedent("""
+        import sys, warnings
+        import numpy as np
+        import minpack
+        t = np.linspace(0, 4, 30)
+        y = 3 * np.exp(-1.3 * t) + 0.5
+        def model(t, a, k, c):
+            return a * np.exp(-k * t) + c
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            popt, pcov = minpack.curve_fit(model, t, y, bounds=(0, [2.5, 10, 10]))
+        assert [r.category for r in w] == [minpack.OptimizeWarning], w
+        assert popt[0] == 2.5 and np.isnan(pcov[0]).all()
+        res = minpack.least_squares(lambda p: model(t, *p) - y, [1, 1, 0],
+                                    method="lm", bounds=(0, [2.5, 10, 10]))
+        assert list(res.active_mask) == [1, 0, 0]
+        assert "scipy" not in sys.modules, "a bounded fit imported scipy"
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
