@@ -18,7 +18,12 @@ The suite comes from the tests' registry of reference problems
 * NIST StRD nonlinear regression problems, from NIST's second start;
 * large data, a sum of two exponentials plus a constant (n = 5) on
   m = 20,000 and m = 200,000 points;
-* MINPACK-1 systems of nonlinear equations for `fsolve`.
+* MINPACK-1 systems of nonlinear equations for `fsolve`;
+* bounded curve fits: the small problems with physical bounds (positive
+  parameters kept positive, the first one capped halfway to its unbounded
+  fit, the boxes of the tests' bounded suite), ``minpack.curve_fit(...,
+  bounds=...)`` (the bounded Levenberg-Marquardt) against SciPy's
+  ``curve_fit`` (which picks 'trf' for bounds).
 
 The MGH and NIST problems read their data from ``../shared/data`` beside the
 checkout; without it their rows are left out (the run says so).
@@ -27,7 +32,8 @@ Each problem runs with and without an analytic Jacobian, through `leastsq`,
 `curve_fit` (the curve-fitting problems) and `fsolve` (the equations), and
 ``leastsq(..., vectorized=True)`` is timed against SciPy's plain `leastsq` on
 the small problems. A row is flagged, and left out of the geometric means, when
-the two libraries do not reach the same solution.
+the two libraries do not reach the same solution (for the bounded rows: when
+our final sum of squares is above trf's by more than a relative 1e-6).
 
 Then a few single measurements: the extra cost of ``full_output=True``, the time
 per function evaluation spent outside the user's function, the growth of the
@@ -73,6 +79,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != str(ROOT)]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from support.bounded import physical_box  # noqa: E402
 from support.equations import Equation, by_id  # noqa: E402
 from support.problems import (  # noqa: E402
     DATA_MISSING_REASON,
@@ -83,7 +90,7 @@ from support.problems import (  # noqa: E402
 
 #: The functions a case can time; ``--only`` picks one (vectorized goes with
 #: leastsq).
-FUNCTIONS = ("leastsq", "vectorized", "curve_fit", "fsolve")
+FUNCTIONS = ("leastsq", "vectorized", "curve_fit", "fsolve", "bounded")
 
 #: The problem sizes of the large-data rows.
 LARGE_SIZES = (20_000, 200_000)
@@ -155,7 +162,8 @@ class Case:
     ----------
     function : str
         ``"leastsq"``, ``"vectorized"`` (``leastsq(..., vectorized=True)``
-        against SciPy's plain `leastsq`), ``"curve_fit"`` or ``"fsolve"``.
+        against SciPy's plain `leastsq`), ``"curve_fit"``, ``"fsolve"`` or
+        ``"bounded"`` (``curve_fit`` with bounds: SciPy's is 'trf').
     problem : str
         The problem's name.
     group : str
@@ -180,6 +188,10 @@ class Case:
     theirs: Callable[[], Any]
     ours_outcome: Callable[[], Outcome]
     theirs_outcome: Callable[[], Outcome]
+    cost: Callable[[np.ndarray], float] | None = None
+    """For the bounded rows: the sum of squares at a solution (the rows are
+    compared by it, as trf and LM stop at different points of the optimum's
+    tolerance)."""
 
     @property
     def small(self) -> bool:
@@ -228,6 +240,12 @@ def _leastsq_outcome(out: tuple) -> Outcome:
                    out[4] in _SUCCESS)
 
 
+def _bounded_outcome(out: tuple) -> Outcome:
+    # SciPy's bounded curve_fit (trf): (popt, pcov, infodict, mesg, status);
+    # it raises when the fit fails
+    return Outcome(np.asarray(out[0]), int(out[2]["nfev"]), int(out[4]), True)
+
+
 def _fsolve_outcome(out: tuple) -> Outcome:
     # fsolve: (x, infodict, ier, mesg)
     return Outcome(np.asarray(out[0]), int(out[1]["nfev"]), int(out[2]),
@@ -252,9 +270,36 @@ def _calls(solver: Callable[..., Any], args: tuple, kwargs: dict,
 
 
 def _case(function: str, problem: str, group: str, jac: bool, m: int, n: int,
-          ours: tuple, theirs: tuple) -> Case:
+          ours: tuple, theirs: tuple,
+          cost: Callable[[np.ndarray], float] | None = None) -> Case:
     return Case(function, problem, group, jac, m, n, ours[0], theirs[0],
-                ours[1], theirs[1])
+                ours[1], theirs[1], cost)
+
+
+def bounded_fits(problems: list[CurveFit]) -> list[tuple[CurveFit, tuple]]:
+    """The small problems with physical bounds (``support.bounded``), placed
+    by their unbounded fit; problems whose unbounded fit fails are left out."""
+    import minpack as mp
+
+    out = []
+    for fit in problems:
+        if fit.group == "large":
+            continue
+        try:
+            xs = mp.curve_fit(fit.model, fit.t, fit.y, p0=fit.p0)[0]
+        except RuntimeError:
+            continue
+        out.append((fit, physical_box(fit.p0, xs)))
+    return out
+
+
+def sum_of_squares(fit: CurveFit) -> Callable[[np.ndarray], float]:
+    """The sum of squares of a curve fit at p."""
+    def cost(p: np.ndarray) -> float:
+        r = fit.model(fit.t, *p) - fit.y
+        return float(r @ r)
+
+    return cost
 
 
 def cases(only: str | None = None, include_large: bool = True) -> list[Case]:
@@ -262,9 +307,9 @@ def cases(only: str | None = None, include_large: bool = True) -> list[Case]:
 
     Parameters
     ----------
-    only : {"leastsq", "curve_fit", "fsolve"}, optional
+    only : {"leastsq", "curve_fit", "fsolve", "bounded"}, optional
         Keep the rows of one function (``"leastsq"`` includes the vectorized
-        rows). Default: all.
+        rows, ``"curve_fit"`` the bounded ones). Default: all.
     include_large : bool, optional
         Include the large-data rows.
 
@@ -278,7 +323,8 @@ def cases(only: str | None = None, include_large: bool = True) -> list[Case]:
     import minpack as mp
 
     wanted = FUNCTIONS if only is None else (
-        ("leastsq", "vectorized") if only == "leastsq" else (only,))
+        ("leastsq", "vectorized") if only == "leastsq" else
+        ("curve_fit", "bounded") if only == "curve_fit" else (only,))
     problems = fits() if "fsolve" not in wanted or len(wanted) > 1 else []
     if not include_large:
         problems = [f for f in problems if f.group != "large"]
@@ -323,6 +369,17 @@ def cases(only: str | None = None, include_large: bool = True) -> list[Case]:
                     "fsolve", eq.id, "equations", jac, eq.n, eq.n,
                     _calls(mp.fsolve, (func, x0), kw, _fsolve_outcome),
                     _calls(sp.fsolve, (func, x0), kw, _fsolve_outcome)))
+    if "bounded" in wanted:
+        for fit, box in bounded_fits(problems):
+            args = (fit.model, fit.t, fit.y)
+            for jac in (False, True):
+                kw = {"p0": fit.p0, "jac": fit.jacobian if jac else None,
+                      "bounds": box}
+                rows.append(_case(
+                    "bounded", fit.name, fit.group, jac, fit.m, fit.n,
+                    _calls(mp.curve_fit, args, kw, _leastsq_outcome),
+                    _calls(sp.curve_fit, args, kw, _bounded_outcome),
+                    sum_of_squares(fit)))
     return rows
 
 
@@ -421,10 +478,27 @@ class Row:
         return self.ours_time / self.scipy_time
 
 
+def _same_cost(ours: Outcome, theirs: Outcome,
+               cost: Callable[[np.ndarray], float]) -> tuple[str, str]:
+    """The bounded rows: both succeed, ours at most trf's sum of squares
+    (relative 1e-6); `note` gives the ratio."""
+    if ours.x is None:
+        return f"DIFFERENT: minpack raised {ours.error.split(':')[0]}", ""
+    if theirs.x is None:
+        return f"DIFFERENT: scipy raised {theirs.error.split(':')[0]}", ""
+    ratio = cost(ours.x) / cost(theirs.x) if cost(theirs.x) > 0 else 1.0
+    if not ratio <= 1 + 1e-6:
+        return f"DIFFERENT cost (ours/trf {ratio:.6g})", ""
+    return "", f"cost ours/trf {ratio:.6g}"
+
+
 def _measure(case: Case, repeats: int, min_sample: float) -> Row:
     ours = case.ours_outcome()
     theirs = case.theirs_outcome()
-    flag, note = _same_solution(ours, theirs)
+    if case.cost is not None:
+        flag, note = _same_cost(ours, theirs, case.cost)
+    else:
+        flag, note = _same_solution(ours, theirs)
     if ours.x is None or theirs.x is None:
         return Row(case, math.nan, math.nan, theirs.nfev, ours.nfev, flag, note)
     mine, reference = _interleaved_samples((case.ours, case.theirs), repeats,
@@ -748,9 +822,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="fewer repeats, shorter samples and fewer fits in the "
                         "memory test (for CI and tests)")
-    parser.add_argument("--only", choices=("leastsq", "curve_fit", "fsolve"),
+    parser.add_argument("--only", choices=("leastsq", "curve_fit", "fsolve", "bounded"),
                         help="time one function only (leastsq includes the "
-                        "vectorized rows and the single measurements)")
+                        "vectorized rows and the single measurements, curve_fit "
+                        "the bounded rows)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timings per library and row; the median is quoted "
                         "(default: 9, or 3 with --quick)")
@@ -869,6 +944,7 @@ _MEANS: tuple[tuple[str, Callable[[Row], bool]], ...] = (
     ("fsolve", lambda r: r.case.function == "fsolve"),
     ("leastsq vectorized=True vs scipy leastsq",
      lambda r: r.case.function == "vectorized"),
+    ("curve_fit with bounds vs scipy (trf)", lambda r: r.case.function == "bounded"),
 )
 
 

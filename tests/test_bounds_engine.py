@@ -36,6 +36,7 @@ import pytest
 from scipy.optimize import least_squares
 
 import minpack
+from support.bounded import bounded_suite
 from support.problems import DATA_MISSING_REASON, PROBLEMS, Problem, problem_ids, select
 
 _FUNC = ctypes.CFUNCTYPE(c_int, c_int, c_int, POINTER(c_double), POINTER(c_double), c_void_p)
@@ -235,77 +236,7 @@ def projected_optimality(prob: Problem, x, x0, lb, ub) -> float:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class Boxed:
-    """A registry problem in a box, with the start to use."""
-
-    name: str
-    prob: Problem
-    lb: np.ndarray
-    ub: np.ndarray
-    x0: np.ndarray
-
-
-def _halfway(x0, xs):
-    """A box that cuts the way from x0 to xs: a bound halfway between them on
-    the component that moves most (relative to its size), no other bound."""
-    n = x0.size
-    lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
-    j = int(np.argmax(np.abs(xs - x0) / (1 + np.abs(x0))))
-    if xs[j] > x0[j]:
-        ub[j] = x0[j] + (xs[j] - x0[j]) / 2
-    else:
-        lb[j] = x0[j] + (xs[j] - x0[j]) / 2
-    return lb, ub
-
-
-def _corner(x0, xs):
-    """A box with x0 in a corner: on each component the near side at x0, the
-    far side halfway to xs (or 0.1 (1 + |x0|) away when xs_j = x0_j)."""
-    d = xs - x0
-    width = np.where(np.abs(d) > 0, np.abs(d) / 2, 0.1 * (1 + np.abs(x0)))
-    up = d >= 0
-    lb = np.where(up, x0, x0 - width)
-    ub = np.where(up, x0 + width, x0)
-    return lb, ub
-
-
-def _physical(prob, x0, xs):
-    """Curve fits: every parameter that is positive at the start and at the
-    unbounded fit kept positive (lb = 0), and the first one capped halfway
-    between its start and its unbounded fit."""
-    n = x0.size
-    lb = np.where((x0 > 0) & (xs > 0), 0.0, -np.inf)
-    ub = np.full(n, np.inf)
-    if xs[0] > x0[0]:
-        ub[0] = x0[0] + (xs[0] - x0[0]) / 2
-    else:
-        lb[0] = x0[0] + (xs[0] - x0[0]) / 2
-    return lb, ub
-
-
-def _suite() -> list[Boxed]:
-    out = []
-    seen = set()
-    for prob in select("mgh"):
-        x0 = prob.start()
-        xs = solve(prob, jac=True, api="plain").x
-        lb, ub = _halfway(x0, xs)
-        out.append(Boxed(prob.name + "-cut", prob, lb, ub, x0))
-        number = prob.name[:5]
-        if number not in seen:  # each problem once from a corner, standard start
-            seen.add(number)
-            lb, ub = _corner(x0, xs)
-            out.append(Boxed(prob.name + "-corner", prob, lb, ub, x0))
-    for prob in select("curve"):
-        x0 = prob.start()
-        xs = solve(prob, jac=True, api="plain").x
-        lb, ub = _physical(prob, x0, xs)
-        out.append(Boxed(prob.name + "-phys", prob, lb, ub, x0))
-    return out
-
-
-SUITE = _suite()
+SUITE = bounded_suite(lambda prob: solve(prob, jac=True, api="plain").x)
 
 
 @dataclass

@@ -535,14 +535,19 @@ def test_exception_in_model_propagates():
 
 
 @pytest.mark.parametrize("kw", [
-    {"method": "trf"}, {"method": "dogbox"}, {"bounds": (0, 10)},
-    {"bounds": ([-np.inf, 0, -np.inf], np.inf)},
-    {"bounds": scipy.optimize.Bounds([0] * 3, [10] * 3)},
+    {"method": "trf"}, {"method": "dogbox"}, {"method": "trf", "bounds": (0, 10)},
+    {"method": "trf", "bounds": ([-np.inf, 0, -np.inf], np.inf)},
+    {"method": "dogbox", "bounds": scipy.optimize.Bounds([0] * 3, [10] * 3)},
     {"method": "trf", "jac": "3-point"},
     {"method": "dogbox", "jac": "cs", "bounds": (0, 10)},
-], ids=["trf", "dogbox", "bounds", "one-bound", "Bounds", "trf-3-point", "dogbox-cs"])
+    {"jac": "2-point", "bounds": (0, 10)},
+    {"bounds": (0, 10), "loss": "soft_l1"}, {"bounds": (0, 10), "max_nfev": 50},
+], ids=["trf", "dogbox", "trf-bounds", "trf-one-bound", "dogbox-Bounds", "trf-3-point",
+        "dogbox-cs", "2-point-bounds", "bounds-loss", "bounds-max_nfev"])
 def test_scipy_methods_run_scipys_code(kw, monkeypatch):
-    """trf, dogbox, finite bounds and string jac schemes are SciPy's fits.
+    """trf, dogbox and string jac schemes are SciPy's fits, bounded or not,
+    and so are bounded fits given options of least_squares (loss, max_nfev,
+    ...: SciPy's 'trf' takes them). Bounds alone run here (test_bounds.py).
 
     Also when the program has replaced scipy.optimize.curve_fit by ours (a
     common way to switch): ours then still reaches SciPy's implementation
@@ -560,19 +565,20 @@ def test_scipy_methods_run_scipys_code(kw, monkeypatch):
     assert ours[3:] == ref[3:]
 
 
-def test_bounds_with_lm_is_scipys_error():
-    """method='lm' with a finite bound: SciPy's ValueError, before any call."""
-    def model(x, a, b, c):
-        raise AssertionError("the model must not be called")
+def test_bounds_with_lm_run_here():
+    """method='lm' with a finite bound, where SciPy raises, is our bounded
+    fit: the same as method None (SciPy would pick 'trf' there)."""
+    with pytest.raises(ValueError, match="Method 'lm' only works for "
+                       "unconstrained problems. Use 'trf' or 'dogbox' instead."):
+        scipy.optimize.curve_fit(exp_model, X1, Y1, p0=[1, 1, 1], method="lm",
+                                 bounds=(0, 10))
+    lm = minpack.curve_fit(exp_model, X1, Y1, p0=[1, 1, 1], method="lm", bounds=(0, 10))
+    default = minpack.curve_fit(exp_model, X1, Y1, p0=[1, 1, 1], bounds=(0, 10))
+    assert all(np.array_equal(a, b) for a, b in zip(lm, default, strict=True))
 
-    for fit in (minpack.curve_fit, scipy.optimize.curve_fit):
-        with pytest.raises(ValueError, match="Method 'lm' only works for "
-                           "unconstrained problems. Use 'trf' or 'dogbox' instead."):
-            fit(model, X1, Y1, p0=[1, 1, 1], method="lm", bounds=(0, 1))
 
-
-@pytest.mark.parametrize("kw", [{"method": "trf"}, {"bounds": (0, 1)},
-                                {"jac": "2-point"}], ids=["trf", "bounds", "jac"])
+@pytest.mark.parametrize("kw", [{"method": "trf"}, {"method": "trf", "bounds": (0, 1)},
+                                {"jac": "2-point"}], ids=["trf", "trf-bounds", "jac"])
 def test_scipy_methods_without_scipy(kw, monkeypatch):
     """Without SciPy, SciPy's methods raise an ImportError saying so."""
     monkeypatch.setitem(sys.modules, "scipy.optimize._minpack_py", None)

@@ -12,11 +12,11 @@ SciPy's for a whole program, inside the libraries it uses too.
 from ._batch import BatchResult, leastsq_batch
 from ._chkder import check_jacobian
 from ._contexts import Iteration
-from ._curve_fit import OptimizeWarning, curve_fit
+from ._curve_fit import curve_fit
 from ._fsolve import fsolve
 from ._least_squares import least_squares
 from ._leastsq import leastsq
-from ._optimize import OptimizeResult
+from ._optimize import OptimizeResult, OptimizeWarning
 from ._patch import patch_scipy, patched_scipy, unpatch_scipy
 from ._paths import get_include, get_library_dir
 from ._root import root

@@ -16,10 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import SUCCESS, as_diag, as_maxfev, as_real, check_sizes
-from ._compiled import as_compiled, compiled_route, run_lm_batch
+from ._checks import (
+    SUCCESS,
+    as_bounds,
+    as_diag,
+    as_maxfev,
+    as_real,
+    check_sizes,
+    describe,
+    split_bounds,
+)
+from ._compiled import _NO_ACTIVE, _NO_BOUND, as_compiled, compiled_route, run_lm_batch
 from ._contexts import Iteration
-from ._leastsq import STOPPED, leastsq
+from ._leastsq import HELD_REPORT, leastsq
 from ._nonfinite import NONFINITE_START, NonFiniteStartError
 
 __all__ = ["BatchResult", "leastsq_batch"]
@@ -48,17 +57,22 @@ class BatchResult:
     njev : ndarray of int32, shape (K,)
         Jacobian evaluations per problem (0 without `Dfun`).
     fnorm : ndarray, shape (K,)
-        The 2-norm of the final residuals.
+        The 2-norm of the final residuals (NaN for a problem whose box was
+        refused, `ier` 0).
     cov_x : ndarray, shape (K, n, n)
         With ``full_output``: ``leastsq``'s `cov_x` per problem, NaN where
         ``leastsq`` gives None.
     fvec : ndarray, shape (K, m)
         With ``full_output``: the final residuals.
+    active_mask : ndarray of int, shape (K, n), or None
+        With `bounds`: -1 where a parameter ended on its lower bound (or is
+        fixed), 1 on its upper bound, 0 free (as ``least_squares``); None
+        without bounds.
     """
 
     def __init__(self, x: np.ndarray, ier: np.ndarray, nfev: np.ndarray,
                  njev: np.ndarray, fnorm: np.ndarray, cov_x: np.ndarray | None,
-                 fvec: np.ndarray | None) -> None:
+                 fvec: np.ndarray | None, active_mask: np.ndarray | None = None) -> None:
         self.x = x
         self.ier = ier
         self.nfev = nfev
@@ -66,6 +80,7 @@ class BatchResult:
         self.fnorm = fnorm
         self.cov_x = cov_x
         self.fvec = fvec
+        self.active_mask = active_mask
 
     @property
     def success(self) -> np.ndarray:
@@ -114,6 +129,55 @@ def _as_batch_args(args: Any, K: int) -> np.ndarray | None:
     return np.ascontiguousarray(args)
 
 
+def _as_batch_bounds(bounds: Any, K: int, n: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """(bounded, lower, upper) for the glue: 0 without bounds (None, or all
+    infinite); 1 with one box for every problem (lower, upper of shape
+    (n,)); 2 with one box per problem ((K, n) each, C order).
+
+    The shapes are checked here; a NaN bound or a lower bound above its
+    upper one raises for a shared box, and for a per-problem box sets that
+    problem's ier to 0 (the solver's improper input), as does an x0 outside
+    its box.
+    """
+    if bounds is None:
+        return 0, _NO_BOUND, _NO_BOUND
+    lb, ub = split_bounds(bounds)
+    sides = []
+    for value, name in ((lb, "lower"), (ub, "upper")):
+        given = np.asarray(value)
+        if given.dtype.kind not in "biuf":
+            raise TypeError(f"bounds: the {name} bounds must be real numbers; got "
+                            f"{describe(value)}")
+        if given.shape not in ((), (n,), (K, n)):
+            raise ValueError(f"bounds: the {name} bounds must be a scalar, shape ({n},) "
+                             f"(shared by every problem) or ({K}, {n}) (one row per "
+                             f"problem); got shape {given.shape}")
+        sides.append(given.astype(np.float64))
+    lower, upper = sides
+    if lower.ndim < 2 and upper.ndim < 2:
+        box = as_bounds((lower, upper), None, n)  # raises for NaN, lower > upper
+        if box is None:
+            return 0, _NO_BOUND, _NO_BOUND
+        return 1, box.lower, box.upper
+    lower = np.ascontiguousarray(np.broadcast_to(lower, (K, n)))
+    upper = np.ascontiguousarray(np.broadcast_to(upper, (K, n)))
+    if not (np.any(lower > -np.inf) or np.any(upper < np.inf)):
+        return 0, _NO_BOUND, _NO_BOUND
+    return 2, lower, upper
+
+
+def _proper_rows(bounded: int, lower: np.ndarray, upper: np.ndarray,
+                 x: np.ndarray) -> np.ndarray:
+    """Which problems have a proper box that holds their x0 (the solver's
+    own test; used by the Python loop, which cannot leave it to Fortran).
+    """
+    if bounded == 0:
+        return np.ones(x.shape[0], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        ok = (lower <= upper) & (lower <= x) & (x <= upper)
+    return ok.all(axis=1)
+
+
 def leastsq_batch(
     func: Any,
     x0: Any,
@@ -131,6 +195,7 @@ def leastsq_batch(
     workers: int | None = None,
     full_output: bool = False,
     callback: Callable[[Iteration], Any] | None = None,
+    bounds: Any = None,
 ) -> BatchResult:
     """Fit K independent least-squares problems of the same size in one call.
 
@@ -171,12 +236,21 @@ def leastsq_batch(
         ``k`` is the problem index; ``StopIteration`` stops that fit only
         (its `ier` becomes 9). Makes compiled batches run one problem after
         another, holding the GIL.
+    bounds : 2-tuple of array_like, optional
+        ``(lb, ub)``: each a scalar, shape (n,) (one box for every problem)
+        or (K, n) (one box per problem); ``-inf``/``inf`` for no bound and
+        ``lb == ub`` to fix a parameter, as in `leastsq`. A problem whose x0
+        is outside its box, or whose box has a NaN bound or a lower bound
+        above its upper bound, gets `ier` 0 and is not evaluated; the
+        others run. `cov_x` then has NaN rows and columns for the parameters
+        held on a bound (no warning; see ``active_mask``).
 
     Returns
     -------
     BatchResult
-        ``x`` (K, n), ``ier``, ``nfev``, ``njev``, ``fnorm`` (K,), and with
-        `full_output` ``cov_x`` (K, n, n) and ``fvec`` (K, m).
+        ``x`` (K, n), ``ier``, ``nfev``, ``njev``, ``fnorm`` (K,), with
+        `full_output` ``cov_x`` (K, n, n) and ``fvec`` (K, m), and with
+        `bounds` ``active_mask`` (K, n).
 
     Raises
     ------
@@ -213,6 +287,16 @@ def leastsq_batch(
            [3. , 2. ]])
     >>> bool(res.success.all()), res.nfev.shape
     (True, (3,))
+
+    With one box for all (the rate at most 1.5) and a per-problem box whose
+    lower bound is above its upper one: that problem alone gets ier 0.
+
+    >>> lb = np.array([[0, 0], [5, 0], [0, 0]])
+    >>> ub = np.array([[10, 1.5], [1, 1.5], [10, 1.5]])
+    >>> res = leastsq_batch(lambda p, y: y - p[0] * np.exp(-p[1] * t),
+    ...                     np.ones((3, 2)), args=data, bounds=(lb, ub))
+    >>> res.ier[1], res.active_mask[2]
+    (np.int32(0), array([0, 1]))
     """
     x = _as_batch_start(x0)
     K, n = x.shape
@@ -227,6 +311,7 @@ def leastsq_batch(
             raise TypeError(f"m must be an integer (the number of residuals per "
                             f"problem); got {type(m).__name__} {m!r:.40}") from None
     data = _as_batch_args(args, K)
+    bounded, lower, upper = _as_batch_bounds(bounds, K, n)
     workers = _as_workers(workers)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
@@ -234,12 +319,14 @@ def leastsq_batch(
     compiled_jac = as_compiled(Dfun, "Dfun")
     options = dict(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, epsfcn=epsfcn,
                    factor=factor, diag=diag)
+    box = (bounded, lower, upper)
 
     if compiled is None and compiled_jac is None:
         if not callable(func):
             raise TypeError(f"func must be callable or a compiled function; got "
                             f"{type(func).__name__}")
-        return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
+        return _python_batch(func, Dfun, x, data, m, full_output, callback, options,
+                             box)
     if compiled is None or (Dfun is not None and compiled_jac is None):
         raise TypeError("func and Dfun must both be compiled functions, or both "
                         "Python callables")
@@ -252,7 +339,8 @@ def leastsq_batch(
         raise TypeError("func carries its own user_data (a LowLevelCallable or a "
                         "PyCapsule with a context); args must then be None")
     if callback is not None:
-        return _python_batch(func, Dfun, x, data, m, full_output, callback, options)
+        return _python_batch(func, Dfun, x, data, m, full_output, callback, options,
+                             box)
 
     if epsfcn is None:
         epsfcn = np.finfo(np.float64).eps
@@ -265,6 +353,7 @@ def leastsq_batch(
     fvec = np.zeros((K, m)) if full_output else None
     cov = np.zeros((K, n, n)) if full_output else None
     dummy = np.zeros(1)
+    active = np.zeros((K, n), dtype=np.int32) if bounded else None
     ubase = 0 if data is None else data.ctypes.data
     ustride = 0 if data is None else data.strides[0]
     if data is None and compiled.user_data is not None:
@@ -277,17 +366,24 @@ def leastsq_batch(
             x[k0:k1].reshape(-1), ftol, xtol, gtol, maxfev, epsfcn, diag_arr, mode,
             factor, int(full_output), dummy if fvec is None else fvec[k0:k1].reshape(-1),
             int(full_output), dummy if cov is None else cov[k0:k1].reshape(-1),
-            fnorm[k0:k1], ier[k0:k1], nfev[k0:k1], njev[k0:k1])
+            fnorm[k0:k1], ier[k0:k1], nfev[k0:k1], njev[k0:k1], bounded,
+            lower[k0:k1].reshape(-1) if bounded == 2 else lower,
+            upper[k0:k1].reshape(-1) if bounded == 2 else upper,
+            _NO_ACTIVE if active is None else active[k0:k1].reshape(-1))
 
     _run_in_chunks(run, K, workers)
-    return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec)
+    return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec,
+                       None if active is None else active.astype(np.int_))
 
 
 def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
                   m: int | None, full_output: bool, callback: Any,
-                  options: dict) -> BatchResult:
+                  options: dict, box: tuple) -> BatchResult:
     """The batch as a loop over `leastsq`, in the calling thread."""
     K, n = x.shape
+    bounded, lower, upper = box
+    proper = _proper_rows(bounded, lower, upper, x)
+    active = np.zeros((K, n), dtype=np.int_) if bounded else None
     ier = np.zeros(K, dtype=np.int32)
     nfev = np.zeros(K, dtype=np.int32)
     njev = np.zeros(K, dtype=np.int32)
@@ -300,13 +396,26 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
     for k in range(K):
         kargs = () if data is None else (data[k, ...] if compiled else data[k],)
         kcallback = None if callback is None else _with_index(callback, k)
+        kbounds = None if not bounded else (lower, upper) if bounded == 1 else (
+            lower[k], upper[k])
+        if not proper[k]:  # the solver's improper input, before any evaluation
+            ier[k] = 0
+            fnorm[k] = np.nan
+            if full_output:
+                fvecs.append(np.full(m if m is not None else 0, np.nan))
+            continue
+        token = HELD_REPORT.set((None, None, 0))  # held parameters: see active_mask
         try:
             xk, cov_k, info, _, ier[k] = leastsq(
                 func, x[k], args=kargs, Dfun=Dfun, full_output=True, m=m,
-                callback=kcallback, **options)
+                callback=kcallback, bounds=kbounds, **options)
         except NonFiniteStartError as exc:  # this problem's ier, as compiled
             ier[k] = NONFINITE_START
             xk, cov_k, info = x[k], None, {"fvec": exc.fvec, "nfev": 1}
+        finally:
+            HELD_REPORT.reset(token)
+        if active is not None and "active_mask" in info:
+            active[k] = info["active_mask"]
         x[k] = xk
         nfev[k] = info["nfev"]
         njev[k] = info.get("njev", 0)
@@ -317,8 +426,18 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
                 cov[k] = cov_k
     fvec = None
     if full_output:
-        fvec = np.array(fvecs) if fvecs else np.zeros((0, 0 if m is None else m))
-    return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec)
+        fvec = _stack_fvecs(fvecs, m)
+    return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec, active)
+
+
+def _stack_fvecs(fvecs: list, m: int | None) -> np.ndarray:
+    """The rows of fvec; a problem refused before any evaluation (when m was
+    not given) gets NaN of the others' length.
+    """
+    if not fvecs:
+        return np.zeros((0, 0 if m is None else m))
+    size = max(f.size for f in fvecs)
+    return np.array([f if f.size == size else np.full(size, np.nan) for f in fvecs])
 
 
 def _with_index(callback: Callable[[Iteration], Any], k: int) -> Callable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -111,7 +111,8 @@ _EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float16, np.float32,
 
 def machine_epsilon(dtype: np.dtype) -> float:
     """SciPy's default epsfcn: the machine epsilon of the residuals' dtype
-    (float64's for integer residuals)."""
+    (float64's for integer residuals).
+    """
     eps = _EPS.get(dtype)
     return _EPS[F64] if eps is None else eps
 
@@ -212,3 +213,138 @@ def vectorized_residuals(value: Any, m: int | None, k: int) -> np.ndarray:
             f"shape (n, {k}): one column of residuals per column of x; it returned "
             f"{describe(value)}")
     return a
+
+
+class Box(NamedTuple):
+    """Bounds of a fit as the glue takes them: lower <= x <= upper."""
+
+    lower: np.ndarray
+    """float64, one per variable (-inf: none)."""
+    upper: np.ndarray
+    """float64, one per variable (+inf: none)."""
+    active: np.ndarray
+    """int32, written by the solver: -1 on the lower bound (or fixed), 1 on
+    the upper, 0 free."""
+
+
+def split_bounds(bounds: Any) -> tuple[Any, Any]:
+    """(lb, ub) from a 2-sequence or an object with ``lb`` and ``ub``
+    (``scipy.optimize.Bounds``).
+    """
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        # (scipy.optimize.Bounds keeps a scalar bound as an array of one)
+        return tuple(b.reshape(()) if np.ndim(b) == 1 and np.size(b) == 1 else b
+                     for b in (np.asarray(bounds.lb), np.asarray(bounds.ub)))
+    try:
+        lb, ub = bounds
+    except (TypeError, ValueError):
+        raise ValueError(
+            "bounds must be a 2-tuple (lb, ub), each a scalar or an array with one "
+            "entry per parameter, or a scipy.optimize.Bounds instance; got "
+            f"{describe(bounds)}") from None
+    return lb, ub
+
+
+def _bound_array(value: Any, n: int, name: str) -> np.ndarray:
+    given = np.asarray(value)
+    if given.dtype.kind not in "biuf":
+        raise TypeError(f"bounds: {name} must be real numbers; got {describe(value)}")
+    if given.ndim == 0:
+        return np.full(n, float(given))
+    a = np.array(given, dtype=np.float64)
+    if a.ndim != 1 or a.shape[0] != n:
+        raise ValueError(f"bounds: {name} must be a scalar or have one entry per "
+                         f"parameter (length {n}); got shape {given.shape}")
+    return a
+
+
+def _which(mask: np.ndarray, names: Any) -> str:
+    idx = np.flatnonzero(mask)
+    shown = ", ".join(names[i] if names is not None else f"x0[{i}]" for i in idx[:6])
+    return shown + (f" and {idx.size - 6} more" if idx.size > 6 else "")
+
+
+def as_bounds(bounds: Any, x: np.ndarray | None, n: int, *, names: Any = None,
+              outside: str = "Initial guess is outside of provided bounds") -> Box | None:
+    """Check `bounds` for n parameters starting at `x` and return the Box.
+
+    None when there are no bounds (None, or every bound infinite): the fit is
+    then MINPACK's own. `names` (a list of n strings) names the parameters in
+    messages; `outside` starts the message for an `x` outside the box
+    (SciPy's wording differs between curve_fit and least_squares).
+
+    Raises
+    ------
+    ValueError
+        For a malformed box: not a pair, the wrong length, a NaN bound, a
+        lower bound above its upper bound; and for `x` outside the box.
+    """
+    if bounds is None:
+        return None
+    lb, ub = split_bounds(bounds)
+    lower = _bound_array(lb, n, "the lower bounds")
+    upper = _bound_array(ub, n, "the upper bounds")
+    nan = np.isnan(lower) | np.isnan(upper)
+    if nan.any():
+        raise ValueError(f"bounds must not be NaN (use -inf or inf for no bound); "
+                         f"NaN for {_which(nan, names)}")
+    wrong = lower > upper
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        raise ValueError(f"bounds: each lower bound must be at most its upper bound "
+                         f"(equal fixes the parameter); lower > upper for "
+                         f"{_which(wrong, names)} (e.g. {float(lower[i])!r} > "
+                         f"{float(upper[i])!r})")
+    if not (np.any(lower > -np.inf) or np.any(upper < np.inf)):
+        return None
+    if x is not None:
+        out = (x < lower) | (x > upper)
+        if out.any():
+            idx = np.flatnonzero(out)
+            which = "; ".join(
+                f"{names[i] if names is not None else f'x0[{i}]'} = {float(x[i])!r} "
+                f"not in [{float(lower[i])!r}, {float(upper[i])!r}]" for i in idx[:6])
+            more = f"; and {idx.size - 6} more" if idx.size > 6 else ""
+            raise ValueError(f"{outside}: {which}{more}")
+    return Box(lower, upper, np.zeros(n, dtype=np.int32))
+
+
+def held_parameters(box: Box, fjac: np.ndarray, ipvt: np.ndarray) -> np.ndarray:
+    """The parameters the bounded fit held at its end (a bool mask): on a
+    bound (or fixed) with a zero column in the final Jacobian, as the engine
+    leaves them. `fjac` is the solver's (m, n) R and Householder vectors,
+    `ipvt` its 1-based permutation: column j of R is parameter ipvt[j] - 1.
+    """
+    n = ipvt.size
+    held = np.zeros(n, dtype=bool)
+    for j in range(n):
+        p = ipvt[j] - 1
+        held[p] = box.active[p] != 0 and not np.any(fjac[: j + 1, j])
+    return held
+
+
+def free_covariance(fjac: np.ndarray, ipvt: np.ndarray,
+                    held: np.ndarray) -> np.ndarray | None:
+    """(J^T J)^-1 over the free parameters, NaN in the rows and columns of the
+    held ones; None when the free parameters' R is singular.
+
+    The held columns are zero, so the pivoted QR puts them last: R's leading
+    nf by nf block is the free parameters' own R (the same computation as the
+    glue's ``free_covar`` for batches).
+    """
+    n = ipvt.size
+    free = np.flatnonzero(~held)
+    nf = free.size
+    cov = np.full((n, n), np.nan)
+    if nf == 0:
+        return cov
+    order = ipvt[:nf] - 1
+    if held[order].any():  # a free column is zero too: singular
+        return None
+    rank = np.empty(n, dtype=np.int32)
+    rank[free] = np.arange(1, nf + 1, dtype=np.int32)
+    c, info = _minpack.covar(np.asfortranarray(fjac[:nf, :nf]), rank[order])
+    if info != 0:
+        return None
+    cov[np.ix_(free, free)] = c
+    return cov

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _minpack
+from ._checks import Box
 from ._contexts import (
     TRAMPOLINE,
     FitContext,
@@ -241,7 +242,8 @@ def compiled_route(compiled: Compiled, compiled_jac: Compiled | None,
 def run_lm(route: Route, progress: ProgressContext | None, m: int,
            f0: np.ndarray | None, x: np.ndarray, ftol: float, xtol: float,
            gtol: float, maxfev: int, epsfcn: float, diag: np.ndarray, mode: int,
-           factor: float, full: bool, have_f0: bool = True) -> tuple:
+           factor: float, full: bool, have_f0: bool = True,
+           box: Box | None = None) -> tuple:
     """lmdif or lmder through the glue (see _minpack.pyi for the result).
 
     `f0`: None, or the residuals at x (float64), which the solver takes as
@@ -251,19 +253,26 @@ def run_lm(route: Route, progress: ProgressContext | None, m: int,
     Python (the trampoline, a progress report); else through the lean C
     entry, which releases it and, when `full` is false, builds only x and the
     counts (the arguments are checked already, so it takes them as they
-    are). maxfev <= 0 means MINPACK's default.
+    are). maxfev <= 0 means MINPACK's default. `box`: None (MINPACK's own
+    fit), or the checked bounds, whose ``active`` the solver fills; a bounded
+    compiled fit goes through ``_minpack.lm_nogil`` (the lean entry takes
+    no bounds).
     """
     func, jac, user_data, block, python, _ = route
     maxfev = maxfev if maxfev > 0 else 0  # any <= 0: the default (fits a C int)
     first = int(f0 is not None and have_f0)
+    bounded, lower, upper, active = (0, _NO_BOUND, _NO_BOUND, _NO_ACTIVE) \
+        if box is None else (1, *box)
     if progress is not None:
         return _minpack.lm(func, jac, user_data, block, _PROGRESS, id(progress),
                            first, x, np.zeros(m) if f0 is None else f0,
-                           ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor)
-    if python:
-        return _minpack.lm(func, jac, user_data, block, 0, 0, first, x,
-                           np.zeros(m) if f0 is None else f0, ftol, xtol, gtol,
-                           maxfev, epsfcn, diag, mode, factor)
+                           ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor,
+                           bounded, lower, upper, active)
+    if python or box is not None:
+        entry = _minpack.lm if python else _minpack.lm_nogil
+        return entry(func, jac, user_data, block, 0, 0, first, x,
+                     np.zeros(m) if f0 is None else f0, ftol, xtol, gtol,
+                     maxfev, epsfcn, diag, mode, factor, bounded, lower, upper, active)
     out = _minpack.lm_compiled(func, jac, user_data, (), x, m, ftol, xtol, gtol, maxfev,
                                epsfcn, factor, None if mode == 1 else diag, full)
     if out is NotImplemented:  # all arguments were made plain by the checks
@@ -301,6 +310,10 @@ def run_lm_batch(route: Route, ubase: int, ustride: int, m: int, n: int, k: int,
 
 
 _EPS64 = float(np.finfo(np.float64).eps)
+# what the glue is given for lower, upper and active when there are no bounds
+# (not referenced then; one element, as the f2py signature needs an array)
+_NO_BOUND = np.zeros(1)
+_NO_ACTIVE = np.zeros(1, dtype=np.int32)
 
 
 def lean_lm(func: Any, x0: Any, args: Any, Dfun: Any, m: Any, ftol: Any, xtol: Any,

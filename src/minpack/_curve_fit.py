@@ -1,51 +1,29 @@
 """``curve_fit``: SciPy's curve-fitting interface on :func:`minpack.leastsq`.
 
-The Levenberg-Marquardt method (SciPy's ``method='lm'``) runs here; the
-data handling (``sigma``, ``nan_policy``, ``check_finite``), the covariance
-scaling and the messages follow ``scipy.optimize.curve_fit``. Bounded fits,
-``method='trf'``/``'dogbox'`` and string ``jac`` schemes are SciPy's and are
-handed to SciPy's own implementation.
+The Levenberg-Marquardt method (SciPy's ``method='lm'``) runs here, with
+bounds too (the engine's bounded LM); the data handling (``sigma``,
+``nan_policy``, ``check_finite``), the covariance scaling and the messages
+follow ``scipy.optimize.curve_fit``. ``method='trf'``/``'dogbox'``, string
+``jac`` schemes and bounded fits given least_squares' own options are SciPy's
+and are handed to SciPy's own implementation.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._checks import SUCCESS, as_start
+from ._checks import SUCCESS, Box, as_bounds, as_start
 from ._contexts import ModelJacobian, ModelResidual
-from ._leastsq import leastsq
-from ._optimize import scipy_function
+from ._leastsq import HELD_REPORT, leastsq
+from ._optimize import OptimizeWarning, scipy_function, warning_category
 
 __all__ = ["OptimizeWarning", "curve_fit"]
-
-
-class OptimizeWarning(UserWarning):
-    """Warning about the result of an optimization, e.g. an unknown covariance.
-
-    ``minpack`` does not import SciPy, so it has its own warning class. When
-    ``scipy.optimize`` is already imported, :func:`curve_fit` issues
-    ``scipy.optimize.OptimizeWarning`` instead, so that code written for
-    SciPy (``warnings.filterwarnings(..., category=OptimizeWarning)`` or
-    ``pytest.warns(scipy.optimize.OptimizeWarning)``) keeps working.
-    Both classes derive from `UserWarning`, which catches either.
-    """
-
-
-def _warning_category() -> type[Warning]:
-    """Return SciPy's OptimizeWarning if SciPy is loaded, else ours."""
-    scipy_optimize = sys.modules.get("scipy.optimize")
-    category = getattr(scipy_optimize, "OptimizeWarning", None)
-    if isinstance(category, type) and issubclass(category, Warning):
-        return category
-    return OptimizeWarning
-
 
 
 _NAN_POLICIES = (None, "raise", "omit")
@@ -70,35 +48,40 @@ def _number_of_parameters(f: Callable[..., Any]) -> int:
 _NO_BOUNDS = (-np.inf, np.inf)
 
 
-def _goes_to_scipy(method: str | None, bounds: Any, jac: Any) -> bool:
-    """Whether the fit is SciPy's: a bounded fit, 'trf', 'dogbox', a string `jac`.
+# Keyword arguments of SciPy's least_squares that leastsq does not take: a
+# bounded fit given any of them is SciPy's 'trf', which they configure.
+_TRF_OPTIONS = frozenset(("max_nfev", "loss", "f_scale", "x_scale", "diff_step",
+                          "tr_solver", "tr_options", "jac_sparsity", "verbose"))
 
-    Raises SciPy's ValueError for an unknown method and for bounds with
-    ``method='lm'``.
+
+def _goes_to_scipy(method: str | None, jac: Any, bounds: Any, kwargs: dict) -> bool:
+    """Whether the fit is SciPy's: 'trf', 'dogbox', a string `jac`, or bounds
+    with options of SciPy's least_squares (what SciPy picks 'trf' for and
+    they configure).
+
+    Bounds alone are not: with ``method`` None or 'lm' they run on this
+    package's bounded Levenberg-Marquardt. Raises SciPy's ValueError for an
+    unknown method.
     """
-    if method is None and bounds is _NO_BOUNDS and not isinstance(jac, str):
-        return False  # the defaults: nothing to check
+    if method is None and not isinstance(jac, str):
+        return bounds is not _NO_BOUNDS and not _TRF_OPTIONS.isdisjoint(kwargs)
     if method in ("trf", "dogbox") or isinstance(jac, str):
         return True
-    if method not in (None, "lm"):
+    if method != "lm":
         raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
-        lb, ub = bounds.lb, bounds.ub
-    else:
-        try:
-            lb, ub = bounds
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "bounds must be a 2-tuple (lb, ub) of array_like or a "
-                f"scipy.optimize.Bounds instance; got {bounds!r:.60}") from exc
-    lb = np.asarray(lb, dtype=np.float64)
-    ub = np.asarray(ub, dtype=np.float64)
-    if not (np.any(lb > -np.inf) or np.any(ub < np.inf)):
-        return False
-    if method == "lm":
-        raise ValueError("Method 'lm' only works for unconstrained problems. "
-                         "Use 'trf' or 'dogbox' instead.")
-    return True  # SciPy picks 'trf'
+    return False
+
+
+def _feasible_start(box: Box) -> np.ndarray:
+    """p0 when it is not given but bounds are (SciPy's choice, so the same fit
+    starts at the same point): the middle of a finite interval, one inside
+    a one-sided bound (lower + 1 or upper - 1), 1 where there is none.
+    """
+    lower, upper = box.lower, box.upper
+    lo, hi = np.isfinite(lower), np.isfinite(upper)
+    with np.errstate(invalid="ignore"):
+        return np.where(lo & hi, 0.5 * (lower + upper), np.where(
+            lo, lower + 1, np.where(hi, upper - 1, 1.0)))
 
 
 def _nan_mask_of_x(xdata: Any, m: int) -> tuple[Any, np.ndarray | None]:
@@ -206,9 +189,10 @@ def curve_fit(
     """Use non-linear least squares to fit a function, f, to data.
 
     A drop-in replacement for `scipy.optimize.curve_fit`. ``method='lm'``
-    (its default for unbounded problems) runs on :func:`minpack.leastsq`;
-    bounded fits, ``method='trf'`` or ``'dogbox'`` and string `jac` schemes
-    are handed to SciPy's own implementation (SciPy must be installed).
+    (the default) runs on :func:`minpack.leastsq`, with `bounds` too: this
+    package's Levenberg-Marquardt takes bounds (SciPy's picks 'trf' for
+    them). ``method='trf'`` or ``'dogbox'`` and string `jac` schemes are
+    handed to SciPy's own implementation (SciPy must be installed).
     Assumes ``ydata = f(xdata, *params) + eps``.
 
     Parameters
@@ -229,9 +213,10 @@ def curve_fit(
         the model's output, which then sets M.
     p0 : array_like, optional
         Initial guess for the parameters (length N). If None, all initial
-        values are 1, with N taken from the signature of `f` (the number of
-        positional parameters after the first); a ValueError is raised when
-        that number cannot be determined.
+        values are 1 (with bounds: the middle of a finite interval, one inside
+        a one-sided bound, as SciPy), with N taken from the signature of `f`
+        (the number of positional parameters after the first); a ValueError
+        is raised when that number cannot be determined.
     sigma : None or scalar or M-length sequence or MxM array, optional
         The uncertainty in `ydata`. With residuals ``r = ydata - f(xdata,
         *popt)``:
@@ -254,13 +239,19 @@ def curve_fit(
         nonsensical results if they do. Default is True if `nan_policy` is
         None, False otherwise.
     bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
-        Lower and upper bounds on the parameters; none by default (bounds
-        that are all infinite are none). A fit with a finite bound is
-        SciPy's (method 'trf' unless 'dogbox' is given), and with
-        ``method='lm'`` raises SciPy's ValueError.
+        Lower and upper bounds on the parameters, each a scalar or an array
+        of length N; none by default (bounds that are all infinite are
+        none). ``lb[j] == ub[j]`` fixes parameter j. With method None or
+        'lm' the fit is this package's bounded Levenberg-Marquardt: `f` is
+        never evaluated outside the box, difference steps included, and a
+        parameter that ends held on a bound has NaN in `pcov` (see Notes).
+        With options of SciPy's least_squares in `kwargs` (``max_nfev``,
+        ``loss``, ``x_scale``, ...) a bounded fit is SciPy's 'trf', which
+        they configure.
     method : {None, 'lm', 'trf', 'dogbox'}, optional
-        'lm' (Levenberg-Marquardt, the default without bounds) runs here;
-        'trf' (the default with bounds) and 'dogbox' are SciPy's.
+        None and 'lm' (Levenberg-Marquardt, bounded or not) run here (SciPy
+        picks 'trf' for bounds, and refuses bounds with 'lm'); 'trf' and
+        'dogbox' are SciPy's.
     jac : callable, string or None, optional
         Function with signature ``jac(x, ...)`` which returns the Jacobian
         matrix of the model function with respect to the parameters, shape
@@ -303,11 +294,16 @@ def curve_fit(
         standard deviation errors are ``np.sqrt(np.diag(pcov))``. How `sigma`
         enters depends on `absolute_sigma`. If the Jacobian at the solution
         does not have full rank, or if ``M == N`` and `absolute_sigma` is
-        False, `pcov` is filled with ``np.inf``.
+        False, `pcov` is filled with ``np.inf``. For a bounded fit that ends
+        with parameters held on a bound (or fixed), `pcov` is the covariance
+        of the free parameters, with NaN in the rows and columns of the held
+        ones (see Notes).
     infodict : dict
         Only returned if `full_output` is True: the `infodict` of
         :func:`minpack.leastsq` (``nfev``, ``njev`` when `jac` is given,
-        ``fvec``, ``fjac``, ``ipvt``, ``qtf``). ``fvec`` is the weighted
+        ``fvec``, ``fjac``, ``ipvt``, ``qtf``, and with bounds
+        ``active_mask``: -1 on the lower bound, 1 on the upper, 0 free).
+        ``fvec`` is the weighted
         residual, e.g. ``(f(xdata, *popt) - ydata) / sigma`` for a 1-D
         `sigma`.
     mesg : str
@@ -321,15 +317,17 @@ def curve_fit(
     ValueError
         If `ydata` or `xdata` contain NaNs or infs (see `check_finite` and
         `nan_policy`), if `ydata` is empty or not 1-D, if `sigma` has the
-        wrong shape or is not positive definite, for finite `bounds` with
-        ``method='lm'``, for an unknown `method` or `nan_policy`, and for
+        wrong shape or is not positive definite, for malformed `bounds` (the
+        wrong length, NaN, a lower bound above its upper one), when `p0` is
+        outside the bounds ("Initial guess is outside of provided bounds",
+        naming the parameters), for an unknown `method` or `nan_policy`, and for
         ``args`` in `kwargs`. Also when ``p0`` is None and the number of
         parameters cannot be determined from `f`, and when the (weighted)
         residuals are not finite at ``p0`` (NaN or inf where the model is
         undefined): the message says which, after one call of `f`.
     ImportError
-        For a fit that is SciPy's (bounds, 'trf', 'dogbox', a string `jac`)
-        when SciPy is not installed.
+        For a fit that is SciPy's ('trf', 'dogbox', a string `jac`) when
+        SciPy is not installed.
     TypeError
         If there are more parameters than data points.
     RuntimeError
@@ -344,7 +342,9 @@ def curve_fit(
         "Covariance of the parameters could not be estimated", when `pcov` is
         filled with ``np.inf``. The class is ``scipy.optimize.OptimizeWarning``
         when ``scipy.optimize`` has been imported, `minpack.OptimizeWarning`
-        otherwise (both are `UserWarning` subclasses).
+        otherwise (both are `UserWarning` subclasses). Also, for a bounded
+        fit, when parameters end held on a bound: the warning names them by
+        the names of `f`'s arguments.
 
     See Also
     --------
@@ -365,8 +365,25 @@ def curve_fit(
 
     SciPy's own implementation is reached through its private module
     (``scipy.optimize._minpack_py``), so a program that replaced
-    ``scipy.optimize.curve_fit`` by this function still gets SciPy's bounded
-    fits rather than a call of this function by itself.
+    ``scipy.optimize.curve_fit`` by this function still gets SciPy's 'trf'
+    and 'dogbox' fits rather than a call of this function by itself.
+
+    Bounded fits run on the bounded Levenberg-Marquardt of
+    :func:`minpack.leastsq`, where SciPy uses 'trf'. Both reach the same
+    optimum (a local one: on problems with several, not always the same),
+    with different calls: our `nfev` counts every call of `f`, difference
+    steps included; SciPy's 'trf' counts none of those. A parameter held on a
+    bound at the end (its gradient pushing it out of the box) or fixed by
+    ``lb == ub`` is not determined by the data, so its row and column of
+    `pcov` are NaN, and the others are the covariance of the free
+    parameters with the held ones fixed. The residual variance is
+    ``chisq / (M - N_free)``, the degrees of freedom counting only the
+    parameters the data determine (M - N when none is held, the unbounded
+    value, so a box that the fit never reaches changes nothing). SciPy's
+    'trf' instead computes `pcov` from the pseudo-inverse of the whole
+    Jacobian and divides by ``M - N``: it gives a held parameter a finite
+    variance, as if it were free, and the free ones the variance they would
+    have if it were.
 
     Differences from SciPy in the 'lm' fits, all deliberate: a `ydata` with
     more than one dimension, or a model whose output does not have one value
@@ -416,13 +433,26 @@ def curve_fit(
            [inf, inf]])
     >>> caught[0].category.__name__, str(caught[0].message)
     ('OptimizeWarning', 'Covariance of the parameters could not be estimated')
+
+    Bounds: keep every parameter positive and ``a`` at most 2.2 (the data
+    want 2.5). ``a`` ends on its bound, held there: its row of `pcov` is NaN
+    and the warning names it.
+
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     popt, pcov = curve_fit(func, xdata, ydata, bounds=(0, [2.2, 10, 10]))
+    >>> popt[0], bool(np.isnan(pcov[0]).all()), bool(np.isfinite(pcov[1:, 1:]).all())
+    (np.float64(2.2), True, True)
+    >>> str(caught[0].message).split(".")[0]
+    'Parameters held on a bound at the end of the fit: a'
     """
     if "args" in kwargs:
         raise ValueError("'args' is not a supported keyword argument.")
-    if _goes_to_scipy(method, bounds, jac):
+    if _goes_to_scipy(method, jac, bounds, kwargs):
         what = ("curve_fit with a string jac" if isinstance(jac, str) else
-                "curve_fit with bounds" if method is None else
-                f"curve_fit(method={method!r})")
+                f"curve_fit(method={method!r})" if method is not None else
+                "curve_fit with bounds and least_squares options (" + ", ".join(
+                    sorted(_TRF_OPTIONS.intersection(kwargs))) + ")")
         scipy_curve_fit = scipy_function("scipy.optimize._minpack_py", "curve_fit",
                                          what)
         return scipy_curve_fit(f, xdata, ydata, p0, sigma, absolute_sigma,
@@ -435,11 +465,18 @@ def curve_fit(
                 "`nan_policy='propagate'` is not supported by this function.")
         raise ValueError("nan_policy must be one of {None, 'raise', 'omit'}")
 
+    box = None
     if p0 is None:
-        p0 = np.ones(_number_of_parameters(f))
+        n = _number_of_parameters(f)
+        if bounds is not _NO_BOUNDS:
+            box = as_bounds(bounds, None, n)
+        p0 = np.ones(n) if box is None else _feasible_start(box)
     else:
         p0 = as_start(p0, "p0")
-    n = p0.size
+        n = p0.size
+    if bounds is not _NO_BOUNDS:  # x0 inside the box, in SciPy's words
+        box = as_bounds(bounds, p0, n, names=[f"p0[{i}]" for i in range(n)],
+                        outside="Initial guess is outside of provided bounds")
 
     if check_finite is None:
         check_finite = nan_policy is None
@@ -458,16 +495,30 @@ def curve_fit(
         residual, Dfun = _residual_and_jacobian(f, xdata, ydata, sigma, jac, n,
                                                 nan_policy, kwargs)
 
-    popt, cov_x, infodict, mesg, ier = leastsq(
-        residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+    if box is None:
+        popt, cov_x, infodict, mesg, ier = leastsq(
+            residual, p0, Dfun=Dfun, full_output=True, **kwargs)
+        n_free = n
+    else:
+        # leastsq warns about parameters held on a bound, with their names
+        # here, and for the caller of curve_fit
+        token = HELD_REPORT.set((_parameter_names(f, n), "pcov", 1))
+        try:
+            popt, cov_x, infodict, mesg, ier = leastsq(
+                residual, p0, Dfun=Dfun, full_output=True,
+                bounds=(box.lower, box.upper), **kwargs)
+        finally:
+            HELD_REPORT.reset(token)
+        # degrees of freedom: M minus the parameters the data determine
+        n_free = n if cov_x is None else n - int(np.isnan(cov_x).all(axis=0).sum())
     if ier not in SUCCESS:
         raise RuntimeError("Optimal parameters not found: " + mesg)
 
-    pcov = _scaled_covariance(cov_x, infodict["fvec"], n, absolute_sigma)
+    pcov = _scaled_covariance(cov_x, infodict["fvec"], n_free, absolute_sigma)
     if pcov is None:
         pcov = np.full((n, n), np.inf)
         warnings.warn("Covariance of the parameters could not be estimated",
-                      _warning_category(), stacklevel=2)
+                      warning_category(), stacklevel=2)
     if full_output:
         return popt, pcov, infodict, mesg, ier
     return popt, pcov
@@ -635,11 +686,39 @@ def _make_jacobian(
     return weighted
 
 
+def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
+    """The names of the n fit parameters from the model's signature, or
+    p[0], p[1], ... when it does not give them.
+    """
+    try:
+        params = list(inspect.signature(f).parameters.values())[1:]
+    except (TypeError, ValueError):
+        params = []
+    positional = (inspect.Parameter.POSITIONAL_ONLY,
+                  inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in params if p.kind in positional]
+    return names if len(names) == n else [f"p[{i}]" for i in range(n)]
+
+
+def _nan_rows_only(nan: np.ndarray) -> bool:
+    """NaN exactly in some whole rows and the same columns (held parameters)."""
+    rows = nan.all(axis=1)
+    return bool(np.array_equal(nan, rows[:, None] | rows[None, :]))
+
+
 def _scaled_covariance(
     cov_x: np.ndarray | None, fvec: np.ndarray, n: int, absolute_sigma: bool
 ) -> np.ndarray | None:
-    """Turn leastsq's ``inv(J.T @ J)`` into `pcov`; None when unknown."""
-    if cov_x is None or any(map(math.isnan, cov_x.ravel().tolist())):
+    """Turn leastsq's ``inv(J.T @ J)`` into `pcov`; None when unknown.
+
+    `n` is the number of free parameters: all of them, or for a bounded fit
+    those not held on a bound, whose rows and columns of `cov_x` are NaN
+    (and stay NaN).
+    """
+    if cov_x is None:
+        return None
+    if any(map(math.isnan, cov_x.ravel().tolist())) and (
+            n == cov_x.shape[0] or not _nan_rows_only(np.isnan(cov_x))):
         return None
     if absolute_sigma:
         return cov_x

@@ -40,7 +40,8 @@ extern void minpack_glue_lm(const intptr_t *func, const intptr_t *jac, const int
                             const double *xtol, const double *gtol, const int *maxfev,
                             const double *epsfcn, double *diag, const int *mode,
                             const double *factor, double *fjac, int *ipvt, double *qtf,
-                            int *info, int *nfev, int *njev);
+                            int *info, int *nfev, int *njev, const int *bounded,
+                            const double *lower, const double *upper, int *active);
 
 PyObject *minpack_fast_lm(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
@@ -236,7 +237,8 @@ PyObject *minpack_fast_lm(PyObject *self, PyObject *const *args, Py_ssize_t narg
 {
     intptr_t faddr, jaddr, uaddr, none = 0;
     int m, n, maxfev, mode = 1, full, have_f0 = 0, info = 0, nfev = 0, njev = 0;
-    double ftol, xtol, gtol, epsfcn, factor, *work = NULL;
+    int unbounded = 0, no_active = 0; /* bounds are the checked route's */
+    double ftol, xtol, gtol, epsfcn, factor, *work = NULL, no_bound = 0.0;
     const double *diag0;
     npy_intp dims[2];
     PyArrayObject *x, *fvec = NULL, *diag = NULL, *fjac = NULL, *ipvt = NULL, *qtf = NULL;
@@ -297,7 +299,7 @@ PyObject *minpack_fast_lm(PyObject *self, PyObject *const *args, Py_ssize_t narg
         minpack_glue_lm(&faddr, &jaddr, &uaddr, &none, &none, &none, &have_f0, &m, &n,
                         (double *)PyArray_DATA(x), wfvec, &ftol, &xtol, &gtol, &maxfev,
                         &epsfcn, wdiag, &mode, &factor, wfjac, wipvt, wqtf, &info, &nfev,
-                        &njev);
+                        &njev, &unbounded, &no_bound, &no_bound, &no_active);
         Py_END_ALLOW_THREADS
     }
     if (!full && info == INFO_NONFINITE_START) { /* leastsq says which residuals */

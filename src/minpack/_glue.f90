@@ -237,15 +237,25 @@ contains
     end subroutine report
 
     !> lmdif (no Jacobian callback) or lmder through the adapters; maxfev <= 0
-    !> means MINPACK's default.
+    !> means MINPACK's default. With lower and upper (both or neither), the
+    !> engine's bounded fit, which reports the bounds reached in active;
+    !> without them, MINPACK's own (the optional arguments are passed on
+    !> absent).
     recursive subroutine run_lm(cb, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, &
-                                mode, factor, fjac, ipvt, qtf, info, nfev, njev)
+                                mode, factor, fjac, ipvt, qtf, info, nfev, njev, lower, &
+                                upper, active)
         type(fit_callbacks), intent(inout), target :: cb
         integer, intent(in) :: m, n, maxfev, mode
         real(dp), intent(inout) :: x(n), fvec(m), diag(n)
         real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
         real(dp), intent(out) :: fjac(m, n), qtf(n)
         integer, intent(out) :: ipvt(n), info, nfev, njev
+        real(dp), intent(in), optional :: lower(n)
+            !! lower bounds (-inf: none)
+        real(dp), intent(in), optional :: upper(n)
+            !! upper bounds (+inf: none)
+        integer, intent(out), optional :: active(n)
+            !! -1 on the lower bound (or fixed), 1 on the upper, 0 free
 
         logical :: use_jac
         integer :: limit, nprint
@@ -256,16 +266,18 @@ contains
         nprint = merge(1, 0, c_associated(cb%progress))
         if (use_jac) then
             call lmder(fcn_jac_adapter, m, n, x, fvec, fjac, m, ftol, xtol, gtol, limit, &
-                       diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, c_loc(cb))
+                       diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, c_loc(cb), &
+                       lower, upper, active)
         else if (c_associated(cb%block)) then
             njev = 0
             call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, limit, epsfcn, diag, &
                        mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb), &
-                       block_adapter)
+                       block_adapter, lower, upper, active)
         else
             njev = 0
             call lmdif(fcn_adapter, m, n, x, fvec, ftol, xtol, gtol, limit, epsfcn, diag, &
-                       mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb))
+                       mode, factor, nprint, info, nfev, fjac, m, ipvt, qtf, c_loc(cb), &
+                       lower=lower, upper=upper, active=active)
         end if
     end subroutine run_lm
 
@@ -299,10 +311,15 @@ contains
     !> k independent fits; problem p gets the user data ubase + (p - 1) *
     !> ustride and starts from x(:, p). Per problem: the final x, ier, nfev,
     !> njev, |fvec|, and on request fvec and the unscaled covariance (NaN where
-    !> it is undefined: singular R or ier not 1-4).
+    !> it is undefined: singular R or ier not 1-4; with bounds, the rows and
+    !> columns of the parameters held on a bound, the free ones' covariance
+    !> elsewhere). bounded 0: no bounds; 1: lower(:, 1), upper(:, 1) for every
+    !> problem; 2: lower(:, p), upper(:, p) for problem p (a bad box stops
+    !> that problem only, with ier 0). active(:, p) is written when bounded.
     recursive subroutine lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xtol, &
                                   gtol, maxfev, epsfcn, diag0, mode, factor, want_fvec, &
-                                  fvec, want_cov, cov, fnorm, ier, nfev, njev)
+                                  fvec, want_cov, cov, fnorm, ier, nfev, njev, bounded, &
+                                  lower, upper, active)
         integer(c_intptr_t), intent(in) :: func, jac, ubase, ustride
         integer, intent(in) :: m, n, k, maxfev, mode
         real(dp), intent(inout) :: x(n, k)
@@ -311,29 +328,107 @@ contains
         real(dp), intent(inout) :: fvec(m, *), cov(n, n, *)
         real(dp), intent(out) :: fnorm(k)
         integer, intent(out) :: ier(k), nfev(k), njev(k)
+        integer, intent(in) :: bounded
+        real(dp), intent(in) :: lower(n, *), upper(n, *)
+        integer, intent(inout) :: active(n, *)
 
         type(fit_callbacks), target :: cb
         real(dp), allocatable :: fv(:), fjac(:, :), qtf(:), diag(:)
         integer, allocatable :: ipvt(:)
-        integer :: p, cinfo
+        integer :: p, b, cinfo
 
         allocate(fv(m), fjac(m, n), qtf(n), diag(n), ipvt(n))
         do p = 1, k
             cb = glue_callbacks(func, jac, ubase + (p - 1) * ustride, 0_c_intptr_t, &
                                 0_c_intptr_t, 0_c_intptr_t, .false.)
             diag = diag0
-            call run_lm(cb, m, n, x(:, p), fv, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, &
-                        factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p))
-            fnorm(p) = enorm(m, fv)
+            if (bounded == 0) then
+                call run_lm(cb, m, n, x(:, p), fv, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                            mode, factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p))
+            else
+                b = merge(p, 1, bounded == 2)
+                call run_lm(cb, m, n, x(:, p), fv, ftol, xtol, gtol, maxfev, epsfcn, diag, &
+                            mode, factor, fjac, ipvt, qtf, ier(p), nfev(p), njev(p), &
+                            lower(:, b), upper(:, b), active(:, p))
+            end if
+            if (bounded /= 0 .and. ier(p) == 0) then
+                ! a box refused as improper input: no residuals to report
+                fv = ieee_value(1.0_dp, ieee_quiet_nan)
+                fnorm(p) = fv(1)
+            else
+                fnorm(p) = enorm(m, fv)
+            end if
             if (want_fvec) fvec(:, p) = fv
             if (want_cov) then
                 cinfo = 1
-                if (ier(p) >= 1 .and. ier(p) <= 4) call covar(n, fjac, m, ipvt, cov(:, :, p), &
-                                                              n, cinfo)
+                if (ier(p) >= 1 .and. ier(p) <= 4) then
+                    if (bounded == 0) then
+                        call covar(n, fjac, m, ipvt, cov(:, :, p), n, cinfo)
+                    else
+                        call free_covar(m, n, fjac, ipvt, active(:, p), cov(:, :, p), cinfo)
+                    end if
+                end if
                 if (cinfo /= 0) cov(:, :, p) = ieee_value(1.0_dp, ieee_quiet_nan)
             end if
         end do
     end subroutine lm_batch
+
+    !> The covariance of a bounded fit: (J^T J)^-1 over the free parameters,
+    !> NaN in the rows and columns of the held ones (on a bound with a zero
+    !> column in the final Jacobian, as the engine leaves them; fixed ones
+    !> included). The held columns come last in the pivoted R (their norm is
+    !> zero), so R's leading nf by nf block is the free parameters' R. info
+    !> is not 0 when that block is singular.
+    pure subroutine free_covar(m, n, fjac, ipvt, active, cov, info)
+        integer, intent(in) :: m, n
+            !! rows of fjac, parameters
+        real(dp), intent(in) :: fjac(m, n)
+            !! R (upper triangle) of the final Jacobian, pivoted by ipvt
+        integer, intent(in) :: ipvt(n)
+            !! the column permutation (1-based)
+        integer, intent(in) :: active(n)
+            !! the engine's report: nonzero on a bound
+        real(dp), intent(out) :: cov(n, n)
+            !! the covariance, NaN in held rows and columns
+        integer, intent(out) :: info
+            !! 0, or nonzero when the free block is singular
+
+        logical :: held(n)
+        integer :: free(n), rank(n), i, j, nf
+        real(dp), allocatable :: c(:, :)
+
+        do j = 1, n  ! column j of R is parameter ipvt(j)
+            held(ipvt(j)) = active(ipvt(j)) /= 0 .and. all(fjac(1:min(j, m), j) == 0.0_dp)
+        end do
+        nf = count(.not. held)
+        cov = ieee_value(1.0_dp, ieee_quiet_nan)
+        info = 0
+        if (nf == 0) return
+        ! the free parameters must be R's first nf columns
+        do j = 1, nf
+            if (held(ipvt(j))) then
+                info = 1
+                return
+            end if
+        end do
+        ! renumber them 1..nf in their own order
+        nf = 0
+        do j = 1, n
+            if (.not. held(j)) then
+                nf = nf + 1
+                free(nf) = j
+                rank(j) = nf
+            end if
+        end do
+        allocate(c(nf, nf))
+        call covar(nf, fjac(1:nf, 1:nf), nf, rank(ipvt(1:nf)), c, nf, info)
+        if (info /= 0) return
+        do j = 1, nf
+            do i = 1, nf
+                cov(free(i), free(j)) = c(i, j)
+            end do
+        end do
+    end subroutine free_covar
 
 end module minpack_glue
 
@@ -344,7 +439,8 @@ end module minpack_glue
 !> only). Addresses are given as integers, 0 for NULL.
 subroutine minpack_glue_lm(func, jac, udata, block, progress, pdata, have_f0, m, n, x, fvec, &
                            ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, fjac, ipvt, &
-                           qtf, info, nfev, njev) bind(c, name="minpack_glue_lm")
+                           qtf, info, nfev, njev, bounded, lower, upper, active) &
+        bind(c, name="minpack_glue_lm")
     use, intrinsic :: iso_c_binding, only: c_intptr_t, c_int, c_double
     use minpack_glue, only: fit_callbacks, glue_callbacks, run_lm
     implicit none
@@ -392,12 +488,27 @@ subroutine minpack_glue_lm(func, jac, udata, block, progress, pdata, have_f0, m,
         !! MINPACK's info, or -|status| of a callback that stopped it
     integer(c_int), intent(out) :: nfev, njev
         !! evaluations of func and jac
+    integer(c_int), intent(in) :: bounded
+        !! 0: no bounds (lower, upper and active are not referenced, and the
+        !! fit is MINPACK's own); 1: lower <= x <= upper
+    real(c_double), intent(in) :: lower(*)
+        !! lower bounds (n of them when bounded)
+    real(c_double), intent(in) :: upper(*)
+        !! upper bounds (n of them when bounded)
+    integer(c_int), intent(inout) :: active(*)
+        !! when bounded, on exit: -1 on the lower bound (or fixed), 1 on the
+        !! upper, 0 free
 
     type(fit_callbacks), target :: cb
 
     cb = glue_callbacks(func, jac, udata, block, progress, pdata, have_f0 /= 0)
-    call run_lm(cb, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, &
-                fjac, ipvt, qtf, info, nfev, njev)
+    if (bounded == 0) then
+        call run_lm(cb, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, &
+                    fjac, ipvt, qtf, info, nfev, njev)
+    else
+        call run_lm(cb, m, n, x, fvec, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, factor, &
+                    fjac, ipvt, qtf, info, nfev, njev, lower(1:n), upper(1:n), active(1:n))
+    end if
 end subroutine minpack_glue_lm
 
 
@@ -461,7 +572,8 @@ end subroutine minpack_glue_hybrid
 !> (releases the GIL).
 subroutine minpack_glue_lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xtol, gtol, &
                                  maxfev, epsfcn, diag, mode, factor, want_fvec, fvec, &
-                                 want_cov, cov, fnorm, ier, nfev, njev)
+                                 want_cov, cov, fnorm, ier, nfev, njev, bounded, lower, &
+                                 upper, active)
     use, intrinsic :: iso_c_binding, only: c_intptr_t
     use minpack_kinds, only: dp
     use minpack_glue, only: lm_batch
@@ -490,10 +602,17 @@ subroutine minpack_glue_lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xt
         !! |fvec| per problem
     integer, intent(out) :: ier(k), nfev(k), njev(k)
         !! per problem
+    integer, intent(in) :: bounded
+        !! 0: no bounds; 1: one box for all (lower, upper: n each); 2: one per
+        !! problem (n by k each)
+    real(dp), intent(in) :: lower(*), upper(*)
+        !! the bounds, when bounded
+    integer, intent(inout) :: active(*)
+        !! when bounded, n by k on exit: -1 lower (or fixed), 1 upper, 0 free
 
     call lm_batch(func, jac, ubase, ustride, m, n, k, x, ftol, xtol, gtol, maxfev, epsfcn, &
                   diag, mode, factor, want_fvec /= 0, fvec, want_cov /= 0, cov, fnorm, ier, &
-                  nfev, njev)
+                  nfev, njev, bounded, lower, upper, active)
 end subroutine minpack_glue_lm_batch
 
 

@@ -3,7 +3,8 @@
 ``method='lm'`` runs MINPACK's ``lmder`` through :func:`minpack.leastsq`,
 with the Jacobian formed as the installed SciPy forms it (its finite
 differences, or the user's `jac`), so the iterates, ``nfev`` and the status
-are SciPy's own. The other methods ('trf', 'dogbox') are handed to SciPy.
+are SciPy's own; with finite bounds (which SciPy refuses for 'lm') it is the
+engine's bounded fit. The other methods ('trf', 'dogbox') are handed to SciPy.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ._leastsq import leastsq
+from ._checks import Box, as_bounds
+from ._leastsq import HELD_REPORT, leastsq
 from ._nonfinite import NONFINITE_JACOBIAN
 from ._optimize import result_class, scipy_function
 
@@ -71,8 +73,9 @@ def least_squares(
     residuals ``f(x)`` (m real functions of n real variables) it finds a
     local minimum of ``F(x) = 0.5 * sum(f_i(x)**2)``. ``method='lm'`` runs
     on this package's own Fortran MINPACK (``lmder``), with the results of
-    SciPy's ``method='lm'``; the bounded and robust methods ('trf',
-    'dogbox') are SciPy's and are handed to it (SciPy must be installed).
+    SciPy's ``method='lm'`` and, beyond SciPy, with `bounds`; the trust-region
+    and robust methods ('trf', 'dogbox') are SciPy's and are handed to it
+    (SciPy must be installed).
 
     Parameters
     ----------
@@ -88,9 +91,12 @@ def least_squares(
         `x`), or a callable ``jac(x, *args, **kwargs)`` returning it.
     bounds : 2-tuple of array_like or `scipy.optimize.Bounds`, optional
         Lower and upper bounds on the variables (scalars or arrays of size
-        n; ``np.inf`` with the right sign for none). Only the 'trf' and
-        'dogbox' methods take finite bounds; with 'lm' they raise a
-        ValueError, as in SciPy.
+        n; ``np.inf`` with the right sign for none). Every method takes
+        them: with 'lm' (where SciPy raises a ValueError) the fit is this
+        package's bounded Levenberg-Marquardt, `fun` is never evaluated
+        outside the box (difference steps included: taken backwards, or
+        one-sided for '3-point', at a bound), and ``lb == ub`` fixes a
+        variable.
     method : {'trf', 'dogbox', 'lm'}, optional
         The algorithm. 'lm' is MINPACK's Levenberg-Marquardt, on this
         package's engine; 'trf' (the default, as in SciPy) and 'dogbox'
@@ -140,8 +146,10 @@ def least_squares(
     result : OptimizeResult
         With the fields ``x``, ``cost`` (half the sum of squares), ``fun``
         (the residuals), ``jac``, ``grad`` (``jac.T @ fun``),
-        ``optimality`` (the uniform norm of `grad`), ``active_mask`` (all
-        zeros for 'lm'), ``nfev`` (the evaluations of `fun` counted by
+        ``optimality`` (the uniform norm of `grad`; with bounds, of its
+        components that do not push a variable on its bound outwards),
+        ``active_mask`` (-1 where a variable ended on its lower bound, 1 on
+        its upper, 0 free), ``nfev`` (the evaluations of `fun` counted by
         MINPACK, without the finite differences), ``njev`` (None for 'lm'
         with finite differences), ``status`` (-2 the Jacobian is not
         finite, a status SciPy has not; -1 improper input, 0 too many
@@ -154,7 +162,8 @@ def least_squares(
     ------
     ValueError
         For invalid arguments, with SciPy's messages: an unknown method,
-        scheme or loss, finite bounds or a robust loss with 'lm', fewer
+        scheme or loss, a robust loss with 'lm', malformed bounds or `x0`
+        outside them, fewer
         residuals than variables with 'lm', a tolerance below the machine
         epsilon with 'lm', residuals that are not finite at `x0`, a `jac`
         result of the wrong shape or not dense with 'lm'.
@@ -201,6 +210,13 @@ def least_squares(
     >>> res = least_squares(residuals, [1.0, 0.0], jac=jacobian, method="lm")
     >>> res.njev > 0, res.status in (1, 2, 3, 4)
     (True, True)
+
+    Bounds with 'lm' (SciPy raises here): keep ``a`` at most 1.8.
+
+    >>> res = least_squares(residuals, [1.0, 0.0], method="lm",
+    ...                     bounds=([0, -np.inf], [1.8, np.inf]))
+    >>> res.x[0], res.active_mask
+    (np.float64(1.8), array([1, 0]))
     """
     if method not in ("trf", "dogbox", "lm"):
         raise ValueError("`method` must be 'trf', 'dogbox' or 'lm'.")
@@ -236,7 +252,7 @@ def least_squares(
     x0 = np.atleast_1d(x0).astype(float)
     if x0.ndim > 1:
         raise ValueError("`x0` must have at most 1 dimension.")
-    _check_no_bounds(bounds, x0)
+    box = _check_bounds(bounds, x0)
     x_scale = _check_x_scale(x_scale, x0)
     ftol, xtol, gtol = (_check_tolerance(t, name) for t, name in
                         ((ftol, "ftol"), (xtol, "xtol"), (gtol, "gtol")))
@@ -245,7 +261,7 @@ def least_squares(
                          f"({_EPS:.2e}) for method 'lm'.")
 
     problem = _Residuals(fun, jac, args, {} if kwargs is None else kwargs,
-                         diff_step, map if workers is None else workers, x0)
+                         diff_step, map if workers is None else workers, x0, box)
     f0, J0 = problem.f, problem.J
     if f0.ndim != 1:
         raise ValueError("`fun` must return at most 1-d array_like. "
@@ -267,7 +283,7 @@ def least_squares(
         warnings.warn("Callback function specified, but not supported with `lm` "
                       "method.", stacklevel=2)
 
-    result = _lm(problem, x0, callable(jac), ftol, xtol, gtol, max_nfev, x_scale)
+    result = _lm(problem, x0, callable(jac), ftol, xtol, gtol, max_nfev, x_scale, box)
     if verbose >= 1:
         initial_cost = 0.5 * np.dot(f0, f0)
         print(result.message)
@@ -278,28 +294,49 @@ def least_squares(
 
 
 def _lm(problem: _Residuals, x0: np.ndarray, analytic: bool, ftol: float,
-        xtol: float, gtol: float, max_nfev: int | None, x_scale: Any) -> Any:
-    """Run MINPACK's lmder from `x0` and build SciPy's result."""
+        xtol: float, gtol: float, max_nfev: int | None, x_scale: Any,
+        box: Box | None) -> Any:
+    """Run MINPACK's lmder from `x0` (bounded when `box` is given) and build
+    SciPy's result.
+    """
     n = x0.size
     diag = None if isinstance(x_scale, str) else 1 / x_scale
-    x, _, info, _, ier = leastsq(
-        problem.fun, x0.copy(), Dfun=problem.jac, full_output=True,
-        col_deriv=False, ftol=ftol, xtol=xtol, gtol=gtol,
-        maxfev=100 * n if max_nfev is None else max_nfev, factor=100.0, diag=diag)
+    token = HELD_REPORT.set((None, None, 0))  # no covariance here: no warning
+    try:
+        x, _, info, _, ier = leastsq(
+            problem.fun, x0.copy(), Dfun=problem.jac, full_output=True,
+            col_deriv=False, ftol=ftol, xtol=xtol, gtol=gtol,
+            maxfev=100 * n if max_nfev is None else max_nfev, factor=100.0, diag=diag,
+            bounds=None if box is None else (box.lower, box.upper))
+    finally:
+        HELD_REPORT.reset(token)
     f = info["fvec"]
     J = problem.jac(x)
     cost = 0.5 * np.dot(f, f)
     g = J.T.dot(f)
+    active = info.get("active_mask", np.zeros_like(x0, dtype=int))
+    # first-order optimality over the directions the box allows: a gradient
+    # component that pushes a parameter on its bound outwards counts zero
+    # (SciPy's 'trf' measure vanishes there too)
+    held = ((active == -1) & (g > 0)) | ((active == 1) & (g < 0))
+    if box is not None:
+        held |= box.lower == box.upper
     status = _STATUS_OF_IER[ier]
     return result_class()(
-        x=x, cost=cost, fun=f, jac=J, grad=g, optimality=np.linalg.norm(g, ord=np.inf),
-        active_mask=np.zeros_like(x0, dtype=int), nfev=info["nfev"],
+        x=x, cost=cost, fun=f, jac=J, grad=g,
+        optimality=np.linalg.norm(np.where(held, 0.0, g), ord=np.inf),
+        active_mask=active, nfev=info["nfev"],
         njev=info.get("njev") if analytic else None, status=status,
         message=_MESSAGES[status], success=status > 0)
 
 
-def _check_no_bounds(bounds: Any, x0: np.ndarray) -> None:
-    """SciPy's checks of `bounds` for method 'lm': none may be finite."""
+def _check_bounds(bounds: Any, x0: np.ndarray) -> Box | None:
+    """The bounds of method 'lm', which SciPy refuses and the engine takes.
+
+    All infinite: SciPy's own checks and messages, and None (the unbounded
+    fit). With a finite bound: the bounded fit's checks (lb == ub fixes a
+    parameter; SciPy's message for x0 outside the box).
+    """
     if (not isinstance(bounds, (tuple, list)) and hasattr(bounds, "lb")
             and hasattr(bounds, "ub")):  # scipy.optimize.Bounds
         lb, ub = (np.asarray(b, dtype=float) for b in (bounds.lb, bounds.ub))
@@ -309,12 +346,18 @@ def _check_no_bounds(bounds: Any, x0: np.ndarray) -> None:
         ub = np.resize(ub, x0.shape[0]) if ub.ndim == 0 else ub
     else:
         raise ValueError("`bounds` must contain 2 elements.")
-    if not np.all((lb == -np.inf) & (ub == np.inf)):
-        raise ValueError("Method 'lm' doesn't support bounds.")
+    if np.all((lb == -np.inf) & (ub == np.inf)):  # (SciPy's test, and errors)
+        if lb.shape != x0.shape or ub.shape != x0.shape:
+            raise ValueError("Inconsistent shapes between bounds and `x0`.")
+        if not np.all((x0 >= lb) & (x0 <= ub)):  # a NaN in x0
+            raise ValueError("Initial guess is outside of provided bounds")
+        return None
     if lb.shape != x0.shape or ub.shape != x0.shape:
         raise ValueError("Inconsistent shapes between bounds and `x0`.")
-    if not np.all((x0 >= lb) & (x0 <= ub)):  # a NaN in x0
+    if not np.all(np.isfinite(x0)):
         raise ValueError("Initial guess is outside of provided bounds")
+    return as_bounds((lb, ub), x0, x0.size,
+                     outside="Initial guess is outside of provided bounds")
 
 
 def _check_x_scale(x_scale: Any, x0: np.ndarray) -> Any:
@@ -370,8 +413,10 @@ class _Residuals:
     """
 
     def __init__(self, fun: Callable[..., Any], jac: Any, args: tuple, kwargs: dict,
-                 rel_step: Any, workers: Callable[..., Iterable], x0: np.ndarray):
+                 rel_step: Any, workers: Callable[..., Iterable], x0: np.ndarray,
+                 box: Box | None = None):
         self._evaluate = _Fun(fun, args, kwargs)
+        self._box = box
         self._jac, self._args, self._kwargs = jac, args, kwargs
         self._rel_step, self._workers = rel_step, workers
         self.x = x0.copy()
@@ -410,7 +455,7 @@ class _Residuals:
         if f0.ndim > 1:
             raise ValueError("`f0` passed has more than 1 dimension.")
         return _difference(self._evaluate.point, x, f0, self._jac, self._rel_step,
-                           self._workers)
+                           self._workers, self._box)
 
 
 class _Fun:
@@ -436,13 +481,13 @@ class _Fun:
 
 def _difference(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
                 f0: np.ndarray, scheme: str, rel_step: Any,
-                workers: Callable[..., Iterable]) -> np.ndarray:
+                workers: Callable[..., Iterable], box: Box | None = None) -> np.ndarray:
     """Return the difference Jacobian (m, n) of `fun` at `x0`, ``f0 = fun(x0)``.
 
     One column per variable: forward differences ('2-point'), central
     differences ('3-point') or the imaginary part of a complex step ('cs'),
     with the steps and the operations of SciPy's ``approx_derivative`` for an
-    unbounded problem.
+    unbounded problem. With a `box`, no point leaves it (see `_bounded_steps`).
     """
     n, m = x0.size, f0.size
     sign = (x0 >= 0).astype(float) * 2 - 1
@@ -452,6 +497,8 @@ def _difference(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
     else:
         h = rel_step * sign * np.abs(x0)
         h = np.where((x0 + h) - x0 == 0, default, h)  # no step of zero
+    if box is not None and scheme != "cs":  # complex steps keep x real
+        return _bounded_difference(fun, x0, f0, scheme, h, workers, box)
 
     columns = np.empty((n, m))
     if scheme == "2-point":
@@ -483,4 +530,58 @@ def _difference(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
                 yield x
         for i, f in enumerate(workers(fun, complex_steps())):
             columns[i] = f.imag / h[i]
+    return columns.T
+
+
+def _bounded_difference(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
+                        f0: np.ndarray, scheme: str, h: np.ndarray,
+                        workers: Callable[..., Iterable], box: Box) -> np.ndarray:
+    """The difference Jacobian of a bounded fit, every point in the box.
+
+    '2-point': the forward step, taken backwards when it would pass a bound
+    (and shortened to the farther bound when the box is narrower than the
+    step). '3-point': central differences where both points fit, otherwise
+    the one-sided second-order formula (-3 f(x) + 4 f(x + h) - f(x + 2h)) / 2h
+    towards the inside, h shortened to half the room when needed. A fixed
+    parameter (lower == upper) gets a zero column and no evaluation: the
+    engine holds it.
+    """
+    n, m = x0.size, f0.size
+    lower, upper = box.lower, box.upper
+    h = np.abs(h)
+    room_up, room_down = upper - x0, x0 - lower
+    columns = np.zeros((n, m))
+    if scheme == "2-point":
+        step = np.where(room_up >= h, h, np.where(room_down >= h, -h, np.where(
+            room_up >= room_down, room_up, -room_down)))
+        # (clipped: x0 + (upper - x0) may round an ulp past upper)
+        target = np.clip(x0 + step, lower, upper)
+        todo = [i for i in range(n) if target[i] != x0[i]]
+
+        def forward() -> Iterable[np.ndarray]:
+            for i in todo:
+                x = x0.copy()
+                x[i] = target[i]
+                yield x
+        for i, f in zip(todo, workers(fun, forward()), strict=True):
+            columns[i] = (f - f0) / (target[i] - x0[i])
+        return columns.T
+    central = (room_up >= h) & (room_down >= h)
+    up = room_up >= room_down  # one-sided: towards the larger room
+    one = np.where(up, np.minimum(h, room_up / 2), -np.minimum(h, room_down / 2))
+    todo = [i for i in range(n) if central[i] or x0[i] + one[i] != x0[i]]
+
+    def points() -> Iterable[np.ndarray]:
+        for i in todo:
+            for s in ((-h[i], h[i]) if central[i] else (one[i], 2 * one[i])):
+                x = x0.copy()
+                x[i] = min(max(x0[i] + s, lower[i]), upper[i])
+                yield x
+    values = iter(workers(fun, points()))
+    for i in todo:
+        f1, f2 = next(values), next(values)
+        if central[i]:
+            columns[i] = (f2 - f1) / ((x0[i] + h[i]) - (x0[i] - h[i]))
+        else:
+            columns[i] = (-3 * f0 + 4 * f1 - f2) / (2 * one[i])
     return columns.T

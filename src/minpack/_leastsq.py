@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ from . import _compiled, _minpack
 from ._checks import (
     F64,
     SUCCESS,
+    Box,
+    as_bounds,
     as_diag,
     as_maxfev,
     as_real,
@@ -24,6 +27,8 @@ from ._checks import (
     check_sizes,
     default_maxfev,
     first_point,
+    free_covariance,
+    held_parameters,
     machine_epsilon,
     residual_array,
     vectorized_residuals,
@@ -45,11 +50,19 @@ from ._nonfinite import (
     jacobian_message,
     nonfinite_start,
 )
+from ._optimize import warning_category
 
 __all__ = ["leastsq"]
 
 # ier when the iteration callback raised StopIteration (not a MINPACK value).
 STOPPED = 9
+
+# How the warning about parameters held on a bound names them: (names or
+# None for x[i], the result it speaks of or None for no warning, extra stack
+# levels). curve_fit, least_squares and leastsq_batch set it for the duration
+# of their leastsq calls (a ContextVar: per thread and task).
+HELD_REPORT: ContextVar[tuple] = ContextVar("minpack_held_report",
+                                            default=(None, "cov_x", 0))
 
 
 # SciPy's message for each ier, filled in with the tolerances by _message.
@@ -109,6 +122,7 @@ def leastsq(
     callback: Callable[[Iteration], Any] | None = None,
     m: int | None = None,
     vectorized: bool = False,
+    bounds: Any = None,
 ) -> tuple:
     """Minimize the sum of squares of a set of equations.
 
@@ -161,6 +175,22 @@ def leastsq(
         (``factor * || diag * x||``). Should be in interval ``(0.1, 100)``.
     diag : sequence, optional
         N positive entries that serve as a scale factors for the variables.
+    callback : callable, optional
+        Beyond SciPy: called as ``callback(Iteration)`` at the start of each
+        iteration (see `minpack.Iteration`); raise ``StopIteration`` to stop
+        the fit (``ier`` 9).
+    m : int, optional
+        Beyond SciPy: the number of residuals; required for a compiled `func`.
+    vectorized : bool, optional
+        Beyond SciPy: `func` takes x of shape ``(N, k)`` and returns ``(M,
+        k)``, so each difference Jacobian is one call.
+    bounds : 2-tuple of array_like, optional
+        Beyond SciPy: ``(lb, ub)``, lower and upper bounds on the variables,
+        each a scalar or an array of length N; ``-np.inf``/``np.inf`` for
+        no bound, ``lb[j] == ub[j]`` fixes ``x[j]``. The fit is the bounded
+        Levenberg-Marquardt of this package's engine (see Notes); `func` and
+        `Dfun` are never called outside the box, difference steps included.
+        None (the default) or all-infinite bounds: MINPACK's own fit.
 
     Returns
     -------
@@ -171,7 +201,10 @@ def leastsq(
         The inverse of the Hessian approximation ``J^T J``, or None if it is
         singular or `ier` is not in 1-4. Multiply by the residual variance to
         get the covariance of the estimates (see `scipy.optimize.curve_fit`).
-        Only returned if `full_output` is ``True``.
+        Only returned if `full_output` is ``True``. With `bounds`, when
+        parameters end held on a bound (or fixed): the free parameters'
+        ``inv(J_f^T J_f)``, with NaN in the rows and columns of the held
+        ones.
     infodict : dict
         Only returned if `full_output` is ``True``; keys:
 
@@ -189,6 +222,11 @@ def leastsq(
             permutation matrix, p, such that fjac*p = q*r.
         ``qtf``
             The vector (transpose(q) * fvec).
+        ``active_mask``
+            Only with `bounds`: -1 where ``x[j]`` ended on its lower bound (or
+            is fixed), 1 on its upper bound, 0 elsewhere (as in
+            `scipy.optimize.least_squares`). A parameter on a bound is exactly
+            on it.
     mesg : str
         A string message giving information about the cause of failure.
         Only returned if `full_output` is ``True``.
@@ -209,7 +247,9 @@ def leastsq(
     ValueError
         When `func` returns a residual vector of the wrong shape, or
         residuals that are not finite (NaN or inf) at `x0`: the message says
-        which. `func` has then been called once.
+        which. `func` has then been called once. For malformed `bounds` (not
+        a pair, the wrong length, NaN, a lower bound above its upper one)
+        and for `x0` outside them, before any call.
     Exception
         Any exception raised by `func` or `Dfun` stops the fit and is
         re-raised unchanged.
@@ -218,6 +258,9 @@ def leastsq(
     -----
     RuntimeWarning
         When ``ier`` is 5-8 or 11 and `full_output` is false.
+    OptimizeWarning
+        With `bounds` and `full_output`, when parameters end held on a bound:
+        the warning names them (their `cov_x` rows are NaN).
 
     See Also
     --------
@@ -229,8 +272,11 @@ def leastsq(
 
     * `func` is evaluated exactly ``infodict['nfev']`` times. SciPy evaluates
       it three times at `x0`; here the one evaluation used to learn M is
-      handed to MINPACK as its first. Likewise `Dfun` is called exactly
-      ``njev`` times (SciPy calls it once more, to check its shape).
+      handed to MINPACK as its first. (For an `x0` of another float dtype
+      than float64, such as float32, that evaluation is made in x0's dtype,
+      as SciPy does to choose the default `epsfcn`, and MINPACK makes its
+      own: nfev + 1 calls.) Likewise `Dfun` is called exactly ``njev``
+      times (SciPy calls it once more, to check its shape).
     * The `x` handed to `func` and `Dfun` is a fresh array that the caller
       may keep; SciPy hands a view of solver memory that changes later.
     * `cov_x` is computed in Fortran from R and `ipvt`, as SciPy does with
@@ -245,6 +291,16 @@ def leastsq(
       is not finite (from `Dfun`, or a difference step that reached such a
       point) stops the fit at the current `x` with ``ier`` 11. While every
       value stays finite, iterates, ``nfev`` and ``ier`` are SciPy's.
+
+    Bounds (not in SciPy's ``leastsq``) are handled inside the iteration, an
+    active-set variant of MINPACK's after mpfit (Markwardt 2009): after each
+    Jacobian, a parameter on a bound whose gradient points out of the box is
+    held (its Jacobian column set to zero); a step that would leave the box
+    is cut back to it. While no bound is reached the arithmetic is
+    MINPACK's own, so a box that the fit never touches gives bit-identical
+    results. A held parameter is not estimated by the data: its `cov_x` row
+    and column are NaN (never zero) and the rest is the covariance of the
+    free parameters. See the "Bounds" page of the documentation.
 
     Examples
     --------
@@ -263,8 +319,20 @@ def leastsq(
     ...     lambda p: y - p[0] * np.exp(-p[1] * t), [1.0, 1.0], full_output=True)
     >>> np.round(x, 6), ier in (1, 2, 3, 4), info["nfev"] > 0
     (array([3. , 1.3]), True, True)
+
+    The same fit with the amplitude capped at 2.5: it ends on that bound.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # x[0] is held: its cov_x row is NaN
+    ...     x, cov_x, info, mesg, ier = leastsq(
+    ...         lambda p: y - p[0] * np.exp(-p[1] * t), [1.0, 1.0],
+    ...         full_output=True, bounds=([0, 0], [2.5, np.inf]))
+    >>> x[0], info["active_mask"], bool(np.isnan(cov_x[0]).all())
+    (np.float64(2.5), array([1, 0]), True)
     """
-    if callback is None and type(func) not in PLAIN and not (vectorized or col_deriv):
+    if (callback is None and bounds is None and type(func) not in PLAIN
+            and not (vectorized or col_deriv)):
         # a compiled func, most likely: the lean entry takes the plain cases
         out = _compiled.lean_lm(func, x0, args, Dfun, m, ftol, xtol, gtol, maxfev,
                                 epsfcn, factor, diag, full_output)
@@ -289,6 +357,7 @@ def leastsq(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     mode, diag_arr = as_diag(diag, n)
+    box = as_bounds(bounds, x, n, outside="x0 is outside the bounds")
     errors: list = []
     stopped: list = []
     progress = (None if callback is None
@@ -327,14 +396,18 @@ def leastsq(
         user_data = user_data_address(args, compiled)
         route = compiled_route(compiled, compiled_jac, user_data)
     out = run_lm(route, progress, m, f0, x, ftol, xtol, gtol, maxfev, epsfcn, diag_arr,
-                 mode, factor, full_output, have_f0)
+                 mode, factor, full_output, have_f0, box)
     return _finish(out, full_output, Dfun is not None, ftol, xtol, gtol, maxfev, errors,
-                   stopped)
+                   stopped, box)
 
 
 def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: float,
-            gtol: float, maxfev: int, errors: list, stopped: list | None = None) -> tuple:
-    """leastsq's result from the solver's outputs `out` (see _minpack.pyi)."""
+            gtol: float, maxfev: int, errors: list, stopped: list | None = None,
+            box: Box | None = None) -> tuple:
+    """leastsq's result from the solver's outputs `out` (see _minpack.pyi);
+    with `box`, the bounded fit's (``active_mask``, the free parameters'
+    covariance).
+    """
     x, fvec, _, fjac, ipvt, qtf, info, nfev, njev = out
     if errors:
         raise errors[0]
@@ -350,15 +423,15 @@ def _finish(out: tuple, full_output: Any, use_jac: bool, ftol: float, xtol: floa
     if full_output:
         cov_x = None
         if info in SUCCESS:
-            cov, cinfo = _minpack.covar(fjac, ipvt)
-            if cinfo == 0:
-                cov_x = cov
+            cov_x = _covariance(fjac, ipvt, box)
         infodict = {"fvec": fvec, "nfev": nfev}
         if use_jac:
             infodict["njev"] = njev
         infodict["fjac"] = fjac.T
         infodict["ipvt"] = ipvt - 1
         infodict["qtf"] = qtf
+        if box is not None:
+            infodict["active_mask"] = box.active.astype(np.int_)
         return (x, cov_x, infodict, mesg, info)
     if info in (5, 6, 7, 8, NONFINITE_JACOBIAN):
         warnings.warn(mesg, RuntimeWarning, stacklevel=3)  # leastsq -> _finish
@@ -402,6 +475,28 @@ def _empty_start(func: Callable[..., Any], args: Any, use_jac: bool) -> tuple:
     infodict["ipvt"] = np.zeros(0, dtype=np.int32)
     infodict["qtf"] = np.zeros(0)
     return x, None, infodict, _MESSAGES[0], 0
+
+
+def _covariance(fjac: np.ndarray, ipvt: np.ndarray, box: Box | None) -> np.ndarray | None:
+    """cov_x: inv(J^T J), or None when singular. For a bounded fit that ended
+    with parameters held on a bound (or fixed), the free parameters'
+    inv(J^T J) with NaN in the held rows and columns, and an OptimizeWarning
+    that names them.
+    """
+    if box is not None:
+        held = held_parameters(box, fjac, ipvt)
+        names, what, deeper = HELD_REPORT.get()
+        if held.any() and what is not None:
+            which = ", ".join(f"x[{i}]" if names is None else names[i]
+                              for i in np.flatnonzero(held))
+            warnings.warn(f"Parameters held on a bound at the end of the fit: {which}. "
+                          f"Their rows and columns of {what} are NaN; the others "
+                          "are the free parameters' covariance.",
+                          warning_category(), stacklevel=4 + deeper)
+        if held.any():
+            return free_covariance(fjac, ipvt, held)
+    cov, cinfo = _minpack.covar(fjac, ipvt)
+    return cov if cinfo == 0 else None
 
 
 def _check_m(m: int | None, found: int, n: int) -> int:

@@ -40,13 +40,45 @@ def lm(
     diag: npt.ArrayLike,
     mode: int,
     factor: float,
+    bounded: int,
+    lower: _F64,
+    upper: _F64,
+    active: _I32,
 ) -> _LmResult:
     """lmdif (jac 0) or lmder through the glue, holding the GIL: for callbacks
     that may run Python (the trampoline) and for a progress report.
 
     Callbacks are C function addresses with their user data; maxfev <= 0 is
-    MINPACK's default; with have_f0 1, fvec holds f(x) on entry.
+    MINPACK's default; with have_f0 1, fvec holds f(x) on entry. bounded 1:
+    the bounded fit in [lower, upper], the bounds reached written to active
+    (-1 lower or fixed, 1 upper, 0 free); bounded 0: MINPACK's own fit
+    (lower, upper, active not referenced).
     """
+
+def lm_nogil(
+    func: int,
+    jac: int,
+    udata: int,
+    block: int,
+    progress: int,
+    pdata: int,
+    have_f0: int,
+    x: npt.ArrayLike,
+    fvec: npt.ArrayLike,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+    bounded: int,
+    lower: _F64,
+    upper: _F64,
+    active: _I32,
+) -> _LmResult:
+    """lm without the GIL: compiled callbacks only (bounded compiled fits)."""
 
 def lm_compiled(
     func: int,
@@ -98,8 +130,16 @@ def lm_batch(
     ier: _I32,
     nfev: _I32,
     njev: _I32,
+    bounded: int,
+    lower: _F64,
+    upper: _F64,
+    active: _I32,
 ) -> None:
-    """k compiled fits; x, fvec, cov, fnorm, ier, nfev, njev written in place."""
+    """k compiled fits; x, fvec, cov, fnorm, ier, nfev, njev written in place.
+
+    bounded 0: none; 1: one box (lower, upper of n); 2: one per problem
+    ((k, n) each); active (k, n) written when bounded.
+    """
 
 def hybrid(
     func: int,

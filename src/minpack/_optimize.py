@@ -15,7 +15,29 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["OptimizeResult", "result_class", "scipy_function"]
+__all__ = ["OptimizeResult", "OptimizeWarning", "result_class", "scipy_function",
+           "warning_category"]
+
+
+class OptimizeWarning(UserWarning):
+    """Warning about the result of an optimization, e.g. an unknown covariance.
+
+    ``minpack`` does not import SciPy, so it has its own warning class. When
+    ``scipy.optimize`` is already imported, :func:`curve_fit` (and the other functions) issue
+    ``scipy.optimize.OptimizeWarning`` instead, so that code written for
+    SciPy (``warnings.filterwarnings(..., category=OptimizeWarning)`` or
+    ``pytest.warns(scipy.optimize.OptimizeWarning)``) keeps working.
+    Both classes derive from `UserWarning`, which catches either.
+    """
+
+
+def warning_category() -> type[Warning]:
+    """Return SciPy's OptimizeWarning if SciPy is loaded, else ours."""
+    scipy_optimize = sys.modules.get("scipy.optimize")
+    category = getattr(scipy_optimize, "OptimizeWarning", None)
+    if isinstance(category, type) and issubclass(category, Warning):
+        return category
+    return OptimizeWarning
 
 
 class OptimizeResult(dict):

@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._curve_fit import _warning_category
 from ._fsolve import fsolve
 from ._leastsq import leastsq
-from ._optimize import result_class, scipy_function
+from ._optimize import result_class, scipy_function, warning_category
 
 __all__ = ["root"]
 
@@ -209,7 +208,7 @@ def _unknown(options: dict) -> None:
     """Warn about options the method does not know, as SciPy does."""
     if options:
         warnings.warn(f"Unknown solver options: {', '.join(map(str, options))}",
-                      _warning_category(), stacklevel=4)
+                      warning_category(), stacklevel=4)
 
 
 def _hybr(fun: Callable[..., Any], x0: Any, args: tuple, jac: Any,

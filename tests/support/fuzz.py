@@ -457,6 +457,7 @@ ALLOWED_WARNINGS = (
     "The iteration is not making good progress",
     "Covariance of the parameters could not be estimated",
     "The Jacobian at x is not finite",  # ier 11 (not in SciPy)
+    "Parameters held on a bound at the end of the fit",  # bounded fits (not in SciPy)
 )
 
 
