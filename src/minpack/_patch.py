@@ -149,10 +149,10 @@ def patch_scipy(
 ) -> dict[str, Callable[..., Any]]:
     """Use minpack's solvers in place of SciPy's, in the whole program.
 
-    Puts minpack's `leastsq`, `curve_fit`, `fsolve` (and ``least_squares``
-    and ``root`` when this version of minpack provides them) in place of
-    their ``scipy.optimize`` namesakes, and re-points every module global
-    that still holds SciPy's original function, so that modules which did
+    Puts minpack's `leastsq`, `curve_fit`, `fsolve`, `least_squares` and
+    `root` in place of their ``scipy.optimize`` namesakes, and re-points
+    every module global that still holds SciPy's original function, so that
+    modules which did
     ``from scipy.optimize import leastsq`` before the call use minpack too.
     Libraries that call SciPy for you (lmfit, astropy.modeling, xarray's
     ``curvefit``) then run on minpack without any change to their code.

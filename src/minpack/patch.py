@@ -31,8 +31,8 @@ _USAGE = """\
 usage: python -m minpack.patch script.py [args ...]
        python -m minpack.patch -m module [args ...]
 
-Run a Python script or module with minpack's leastsq, curve_fit, fsolve (and
-least_squares, root where minpack provides them) in place of scipy.optimize's,
+Run a Python script or module with minpack's leastsq, curve_fit, fsolve,
+least_squares and root in place of scipy.optimize's,
 also inside the libraries the program uses. MINPACK_PATCH_REPORT=FILE writes the
 number of calls that reached minpack, per name, to FILE (JSON) at exit."""
 
