@@ -918,8 +918,8 @@ contains
             !! st%held (bounded)
 
         integer :: i, j, k, l
-        real(dp) :: h, s, temp, temp1, temp2
-        logical :: due, free
+        real(dp) :: eps, h, s, temp, temp1, temp2
+        logical :: due
 
         do
             select case (st%stage)
@@ -961,10 +961,15 @@ contains
                 case default
                     ! the points of a forward-difference Jacobian (fdjac2's
                     ! rule; a fixed parameter gets none)
+                    eps = sqrt(max(st%epsfcn, epsmch))
                     k = 0
                     do j = 1, n
-                        call diff_point(j, h, temp, free)
-                        if (.not. free) cycle
+                        if (st%bounded) then
+                            if (lb(j) == ub(j)) cycle
+                            call diff_step(x(j), eps, h, temp, lb(j), ub(j))
+                        else
+                            call diff_step(x(j), eps, h, temp)
+                        end if
                         k = k + 1
                         xd(:, k) = x
                         xd(j, k) = temp
@@ -1009,12 +1014,17 @@ contains
                     ! column k of fjac holds f at point k, the point of
                     ! column j >= k (x has not changed, so neither have the
                     ! steps): the quotients from the last column down
+                    eps = sqrt(max(st%epsfcn, epsmch))
                     k = st%ncol
                     do j = n, 1, -1
-                        call diff_point(j, h, temp, free)
-                        if (.not. free) then
-                            fjac(1:m, j) = zero
-                            cycle
+                        if (st%bounded) then
+                            if (lb(j) == ub(j)) then
+                                fjac(1:m, j) = zero
+                                cycle
+                            end if
+                            call diff_step(x(j), eps, h, temp, lb(j), ub(j))
+                        else
+                            call diff_step(x(j), eps, h, temp)
                         end if
                         do i = 1, m
                             fjac(i, j) = (fjac(i, k) - fvec(i)) / h
@@ -1279,31 +1289,6 @@ contains
                 return
             end select
         end do
-
-    contains
-
-        !> The difference step h of parameter j and its perturbed value xj
-        !> (diff_step); free is false for a fixed parameter, which has no
-        !> point.
-        pure subroutine diff_point(j, h, xj, free)
-            integer, intent(in) :: j
-            real(dp), intent(out) :: h, xj
-            logical, intent(out) :: free
-
-            real(dp) :: eps
-
-            free = .true.
-            eps = sqrt(max(st%epsfcn, epsmch))
-            if (st%bounded) then
-                free = lb(j) < ub(j)
-                h = zero
-                xj = x(j)
-                if (free) call diff_step(x(j), eps, h, xj, lb(j), ub(j))
-            else
-                call diff_step(x(j), eps, h, xj)
-            end if
-        end subroutine diff_point
-
     end subroutine lm_advance
 
     !> Which parameters are on a bound at st%x: -1 on the lower one (or
