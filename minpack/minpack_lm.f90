@@ -9,6 +9,11 @@
 !> Deliberate differences from MINPACK-1:
 !> - callbacks carry a `type(c_ptr)` user-data argument (see minpack/README.md);
 !> - work arrays are allocated here instead of being passed in;
+!> - the iteration is a state object stepped by reverse communication (see
+!>   below); lmdif, lmder and lmstr copy x, fvec and diag into the state and
+!>   the results out of it, so rows of fjac beyond m are left untouched, and
+!>   a fit stopped before its first Jacobian returns fjac, ipvt and qtf as
+!>   zeros (MINPACK-1 left them as they were);
 !> - when a callback stops the finite-difference Jacobian, x is restored
 !>   (MINPACK-1 left one component perturbed);
 !> - residuals or a Jacobian that are not finite (NaN or inf) are detected
@@ -59,7 +64,8 @@
 !> reached (no step cut, nothing held, no difference step turned), the
 !> arithmetic is MINPACK-1's own, so x, fvec, fjac, ipvt, qtf, nfev, njev
 !> and info are bit-identical to the unbounded fit. On exit fjac, ipvt and
-!> qtf factor the Jacobian with the held columns set to zero.!>
+!> qtf factor the Jacobian with the held columns set to zero.
+!>
 !> Reverse communication. The iteration is a state object and a step
 !> routine: `type(lm_state)` holds the whole fit (the inputs, x, fvec, the
 !> Jacobian and its factors, every work array, the counters and the point
@@ -82,13 +88,15 @@
 !>         end select
 !>     end do
 !>
-!> - lm_task_fvec (1): the residuals at the trial point st%xt (n) into st%ft
-!>   (m); MINPACK's callback with iflag = 1.
+!> - lm_task_fvec (1): the residuals at the point st%xt (n) into st%ft (m):
+!>   the starting point first, then each trial point; MINPACK's callback
+!>   with iflag = 1.
 !> - lm_task_fdiff (3, with jac = lm_jac_difference): the residuals at the
 !>   st%ncol points of a forward-difference Jacobian, the columns of
 !>   st%xd(1:n, 1:ncol), into the columns 1..ncol of st%fjac (rows 1..m),
-!>   in any order, one by one or all at once; MINPACK's iflag = 2. lm_step
-!>   turns them into difference quotients. ncol is n less the fixed parameters.
+!>   in any order, one by one or all at once (a vectorised caller evaluates
+!>   the block in one call); MINPACK's iflag = 2. lm_step turns them into
+!>   difference quotients. ncol is n less the fixed parameters.
 !> - lm_task_fjac (2, with jac = lm_jac_user): the Jacobian at st%x into
 !>   st%fjac(1:m, 1:n) (st%fvec holds the residuals there); iflag = 2.
 !> - lm_task_report (0): every nprint iterations and once at the end when
