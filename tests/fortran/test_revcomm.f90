@@ -9,7 +9,7 @@ module revcomm_support
     private
 
     public :: fit_case, probe, eval_point, eval_jacobian, note_report
-    public :: probe_lmdif, probe_lmder, bits
+    public :: probe_lmdif, probe_lmder, probe_block, bits
 
     !> One fit: an MGH problem, a start, how it is solved.
     type :: fit_case
@@ -136,6 +136,33 @@ contains
         end if
     end subroutine probe_lmdif
 
+    !> lmdif's block callback over a probe: the k points one after another.
+    subroutine probe_block(m, n, k, x, fvec, iflag, udata)
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables
+        integer, intent(in) :: k
+            !! number of points
+        real(dp), intent(in) :: x(n, k)
+            !! the points
+        real(dp), intent(inout) :: fvec(m, k)
+            !! the residuals at each point
+        integer, intent(inout) :: iflag
+            !! 2; set to -1 by a stop
+        type(c_ptr), intent(in), value :: udata
+            !! points to a probe
+
+        type(probe), pointer :: p
+        integer :: j
+
+        call c_f_pointer(udata, p)
+        do j = 1, k
+            call eval_point(p, m, n, x(:, j), fvec(:, j), iflag)
+            if (iflag < 0) exit
+        end do
+    end subroutine probe_block
+
     !> lmder's callback over a probe.
     subroutine probe_lmder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
         integer, intent(in) :: m
@@ -177,7 +204,9 @@ end module revcomm_support
 !> one request at a time in round-robin and in random order, the requests
 !> answered here. Every result must be bit-identical to the callback driver
 !> (lmdif or lmder) on the same fit: x, fvec, fjac, ipvt, qtf, diag, info,
-!> nfev, njev, the active mask, and the sequence of points evaluated. Then
+!> nfev, njev, the active mask, and the sequence of points evaluated (so
+!> must lmdif's block callback, which evaluates the difference points of a
+!> Jacobian in one call). Then
 !> states are copied, swapped and moved (move_alloc) between steps, and the
 !> copies finish with the same results: a state is plain data.
 !>
@@ -192,7 +221,7 @@ program test_revcomm
         lm_task_report, lm_task_fvec, lm_task_fjac, lm_task_fdiff, lm_jac_difference, &
         lm_jac_user, lmdif, lmder
     use revcomm_support, only: fit_case, probe, eval_point, eval_jacobian, note_report, &
-        probe_lmdif, probe_lmder, bits
+        probe_lmdif, probe_lmder, probe_block, bits
     implicit none
 
     !> A finished fit, from either route.
@@ -227,6 +256,7 @@ program test_revcomm
         call run_driver(cases(k), ref(k))
     end do
     write (*, '(a, i0, a)') 'reference: ', size(cases), ' fits through the callback drivers'
+    call block_driver()
 
     call interleaved('round-robin', .false.)
     call interleaved('random order', .true.)
@@ -348,6 +378,47 @@ contains
         end if
     end subroutine run_driver
 
+    !> lmdif with the block callback (all difference points of a Jacobian in
+    !> one call, into a section of fjac when ldfjac > m) gives the fit of
+    !> lmdif with the point callback.
+    subroutine block_driver()
+        type(fit_result), target :: b
+        integer :: k, nfev, nblock
+
+        nblock = 0
+        do k = 1, size(cases)
+            associate (c => cases(k))
+                if (.not. c%difference) cycle
+                nblock = nblock + 1
+                allocate (b%x(c%n), b%fvec(c%m), b%fjac(c%ldfjac, c%n), b%qtf(c%n), &
+                          b%diag(c%n), b%ipvt(c%n), b%active(c%n))
+                b%x = c%x0
+                b%fvec = 0
+                b%fjac = 0
+                b%diag = 0
+                b%p = probe(nprob=c%nprob, stop_at=c%stop_at)
+                if (c%bounded) then
+                    call lmdif(probe_lmdif, c%m, c%n, b%x, b%fvec, tol, tol, 0.0_dp, &
+                               200 * (c%n + 1), 0.0_dp, b%diag, 1, 100.0_dp, c%nprint, b%info, &
+                               nfev, b%fjac, c%ldfjac, b%ipvt, b%qtf, c_loc(b%p), &
+                               fcn_block=probe_block, lower=c%lower, upper=c%upper, &
+                               active=b%active)
+                else
+                    call lmdif(probe_lmdif, c%m, c%n, b%x, b%fvec, tol, tol, 0.0_dp, &
+                               200 * (c%n + 1), 0.0_dp, b%diag, 1, 100.0_dp, c%nprint, b%info, &
+                               nfev, b%fjac, c%ldfjac, b%ipvt, b%qtf, c_loc(b%p), &
+                               fcn_block=probe_block)
+                end if
+                b%nfev = nfev
+                if (.not. c%bounded) b%active = 0
+                call compare('block callback', k, b%x, b%fvec, b%fjac, b%ipvt, b%qtf, b%diag, &
+                             b%info, b%nfev, b%njev, b%active, b%p)
+                deallocate (b%x, b%fvec, b%fjac, b%qtf, b%diag, b%ipvt, b%active)
+            end associate
+        end do
+        write (*, '(a, i0, a)') 'block callback: ', nblock, ' lmdif fits'
+    end subroutine block_driver
+
     !> Start the fit of case c in state st.
     subroutine start(c, st, p)
         type(fit_case), intent(in) :: c
@@ -405,25 +476,36 @@ contains
         type(lm_state), intent(in) :: st
         type(probe), intent(in) :: p
 
-        integer :: active(cases(k)%n), m, n
+        integer :: active(cases(k)%n)
+
+        call lm_active(st, active)
+        call compare(what, k, st%x, st%fvec, st%fjac, st%ipvt, st%qtf, st%diag, st%info, &
+                     st%nfev, st%njev, active, p)
+    end subroutine check
+
+    !> Compare a fit's results, bit for bit, with the driver's for case k.
+    subroutine compare(what, k, x, fvec, fjac, ipvt, qtf, diag, info, nfev, njev, active, p)
+        character(len=*), intent(in) :: what
+        integer, intent(in) :: k
+        real(dp), intent(in) :: x(:), fvec(:), fjac(:, :), qtf(:), diag(:)
+        integer, intent(in) :: ipvt(:), info, nfev, njev, active(:)
+        type(probe), intent(in) :: p
+
+        integer :: m
         character(len=160) :: bad
 
         m = cases(k)%m
-        n = cases(k)%n
-        call lm_active(st, active)
         bad = ''
         associate (r => ref(k))
-            if (st%info /= r%info) bad = trim(bad)//' info'
-            if (st%nfev /= r%nfev) bad = trim(bad)//' nfev'
-            if (.not. cases(k)%difference .and. st%njev /= r%njev) bad = trim(bad)//' njev'
-            if (any(bits(st%x) /= bits(r%x))) bad = trim(bad)//' x'
-            if (any(bits(st%fvec) /= bits(r%fvec))) bad = trim(bad)//' fvec'
-            if (r%info /= 0) then
-                if (any(bits(st%fjac(1:m, :)) /= bits(r%fjac(1:m, :)))) bad = trim(bad)//' fjac'
-                if (any(st%ipvt /= r%ipvt)) bad = trim(bad)//' ipvt'
-                if (any(bits(st%qtf) /= bits(r%qtf))) bad = trim(bad)//' qtf'
-                if (any(bits(st%diag) /= bits(r%diag))) bad = trim(bad)//' diag'
-            end if
+            if (info /= r%info) bad = trim(bad)//' info'
+            if (nfev /= r%nfev) bad = trim(bad)//' nfev'
+            if (.not. cases(k)%difference .and. njev /= r%njev) bad = trim(bad)//' njev'
+            if (any(bits(x) /= bits(r%x))) bad = trim(bad)//' x'
+            if (any(bits(fvec) /= bits(r%fvec))) bad = trim(bad)//' fvec'
+            if (any(bits(fjac(1:m, :)) /= bits(r%fjac(1:m, :)))) bad = trim(bad)//' fjac'
+            if (any(ipvt /= r%ipvt)) bad = trim(bad)//' ipvt'
+            if (any(bits(qtf) /= bits(r%qtf))) bad = trim(bad)//' qtf'
+            if (any(bits(diag) /= bits(r%diag))) bad = trim(bad)//' diag'
             if (any(active /= r%active)) bad = trim(bad)//' active'
             if (p%ncall /= r%p%ncall) bad = trim(bad)//' calls'
             if (p%nreport /= r%p%nreport) bad = trim(bad)//' reports'
@@ -434,7 +516,7 @@ contains
             write (*, '(a, a, i0, 1x, a, a, a)') what, ': case ', k, &
                 trim(mgh_name(cases(k)%nprob)), ': differs in', trim(bad)
         end if
-    end subroutine check
+    end subroutine compare
 
     !> All fits at once, one request of one state at a time: in turn
     !> (round-robin) or picking a random unfinished state each time.
