@@ -9,7 +9,7 @@ module minpack
     use minpack_lmrows, only: lmstr_fcn, rwupdt, lmstr, lmstr1
     use minpack_derivcheck, only: chkder
     use minpack_hybrid, only: hybrd_fcn, hybrj_fcn, dogleg, fdjac1, qform, r1updt, r1mpyq, &
-        hybrd, hybrj, hybrd1, hybrj1
+        hybrd, hybrj, hybrd1, hybrj1, hy_state, hy_init, hy_step
     implicit none
     private
 
@@ -24,4 +24,5 @@ module minpack
     public :: chkder
     public :: hybrd_fcn, hybrj_fcn, dogleg, fdjac1, qform, r1updt, r1mpyq
     public :: hybrd, hybrj, hybrd1, hybrj1
+    public :: hy_state, hy_init, hy_step
 end module minpack

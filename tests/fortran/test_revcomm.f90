@@ -9,7 +9,7 @@ module revcomm_support
     private
 
     public :: fit_case, probe, eval_point, eval_jacobian, note_report
-    public :: probe_lmdif, probe_lmder, probe_block, bits
+    public :: probe_lmdif, probe_lmder, probe_block, probe_hybrd, probe_hybrj, bits
 
     !> One fit: an MGH problem, a start, how it is solved.
     type :: fit_case
@@ -195,6 +195,42 @@ contains
         end select
     end subroutine probe_lmder
 
+    !> hybrd's callback over a probe (m = n).
+    subroutine probe_hybrd(n, x, fvec, iflag, udata)
+        integer, intent(in) :: n
+            !! number of equations and unknowns
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(n)
+            !! the functions
+        integer, intent(inout) :: iflag
+            !! 1, 2: functions; 0: report
+        type(c_ptr), intent(in), value :: udata
+            !! points to a probe
+
+        call probe_lmdif(n, n, x, fvec, iflag, udata)
+    end subroutine probe_hybrd
+
+    !> hybrj's callback over a probe (m = n).
+    subroutine probe_hybrj(n, x, fvec, fjac, ldfjac, iflag, udata)
+        integer, intent(in) :: n
+            !! number of equations and unknowns
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac
+        real(dp), intent(in) :: x(n)
+            !! point of evaluation
+        real(dp), intent(inout) :: fvec(n)
+            !! the functions (iflag 1)
+        real(dp), intent(inout) :: fjac(ldfjac, n)
+            !! the Jacobian (iflag 2)
+        integer, intent(inout) :: iflag
+            !! 1: functions; 2: Jacobian; 0: report
+        type(c_ptr), intent(in), value :: udata
+            !! points to a probe
+
+        call probe_lmder(n, n, x, fvec, fjac, ldfjac, iflag, udata)
+    end subroutine probe_hybrj
+
 end module revcomm_support
 
 
@@ -221,7 +257,8 @@ program test_revcomm
         lm_task_report, lm_task_fvec, lm_task_fjac, lm_task_fdiff, lm_jac_difference, &
         lm_jac_user, lmdif, lmder
     use revcomm_support, only: fit_case, probe, eval_point, eval_jacobian, note_report, &
-        probe_lmdif, probe_lmder, probe_block, bits
+        probe_lmdif, probe_lmder, probe_block, probe_hybrd, probe_hybrj, bits
+    use minpack_hybrid, only: hy_state, hy_init, hy_step, hybrd, hybrj
     implicit none
 
     !> A finished fit, from either route.
@@ -262,6 +299,7 @@ program test_revcomm
     call interleaved('random order', .true.)
     call copies()
     call done_stays_done()
+    call hybrid()
     deallocate (cases, ref)
 
     if (nfail > 0) then
@@ -645,5 +683,150 @@ contains
         end do
         write (*, '(a)') 'done: a finished state stays done'
     end subroutine done_stays_done
+
+
+    !> The hybrid engine (hy_init / hy_step) the same way: the square cases
+    !> (m = n) as hybrd with a dense and a banded difference Jacobian, and
+    !> hybrj, with reports and stops, advanced in round-robin and random
+    !> order, bit-identical to the drivers.
+    subroutine hybrid()
+        type(hy_state), allocatable :: st(:)
+        type(probe), allocatable :: p(:)
+        type(probe), allocatable, target :: pref(:)
+        integer, allocatable :: nprob(:), nn(:), kind(:), ml(:), nprint(:), stopat(:), info(:), &
+                                nfev(:), njev(:)
+        real(dp), allocatable :: x0(:, :), xr(:, :), fr(:, :), qr(:, :), dr(:, :), jr(:, :, :), &
+                                 rr(:, :)
+        logical, allocatable :: going(:)
+        integer :: k, c, nk, v, n, left, pass, pick, nsteps, ldf, j
+        integer(int64) :: seed
+        character(len=160) :: bad
+
+        ! the cases
+        nk = 0
+        do pass = 1, 2
+            k = 0
+            do c = 1, size(cases), 6
+                if (cases(c)%m /= cases(c)%n) cycle
+                do v = 1, 5
+                    k = k + 1
+                    if (pass == 2) then
+                        nprob(k) = cases(c)%nprob
+                        nn(k) = cases(c)%n
+                        kind(k) = merge(2, 1, v == 3 .or. v == 5)   ! 1 hybrd, 2 hybrj
+                        ml(k) = merge(0, nn(k) - 1, v == 2)         ! v = 2: banded
+                        nprint(k) = merge(1 + mod(k, 2), 0, v == 4)
+                        stopat(k) = merge(7, 0, v == 5 .or. v == 1 .and. mod(c, 4) == 1)
+                        x0(1:nn(k), k) = cases(c)%x0
+                    end if
+                end do
+            end do
+            if (pass == 1) then
+                nk = k
+                n = maxval(cases%n, mask=cases%m == cases%n)
+                allocate (st(nk), p(nk), pref(nk), nprob(nk), nn(nk), kind(nk), ml(nk), &
+                          nprint(nk), stopat(nk), info(nk), nfev(nk), njev(nk), going(nk))
+                allocate (x0(n, nk), xr(n, nk), fr(n, nk), qr(n, nk), dr(n, nk), &
+                          jr(n + 1, n, nk), rr((n * (n + 1)) / 2, nk))
+                x0 = 0
+            end if
+        end do
+
+        ! the drivers (ldfjac = n + 1)
+        do k = 1, nk
+            n = nn(k)
+            ldf = n + 1
+            xr(1:n, k) = x0(1:n, k)
+            fr(:, k) = 0
+            dr(:, k) = 0
+            jr(:, :, k) = 0
+            pref(k) = probe(nprob=nprob(k), stop_at=stopat(k))
+            if (kind(k) == 1) then
+                call hybrd(probe_hybrd, n, xr(1:n, k), fr(1:n, k), tol, 200 * (n + 1), ml(k), &
+                           ml(k), 0.0_dp, dr(1:n, k), 1, 100.0_dp, nprint(k), info(k), nfev(k), &
+                           jr(1:ldf, 1:n, k), ldf, rr(1:(n * (n + 1)) / 2, k), (n * (n + 1)) / 2, &
+                           qr(1:n, k), c_loc(pref(k)))
+                njev(k) = 0
+            else
+                call hybrj(probe_hybrj, n, xr(1:n, k), fr(1:n, k), jr(1:ldf, 1:n, k), ldf, tol, &
+                           100 * (n + 1), dr(1:n, k), 1, 100.0_dp, nprint(k), info(k), nfev(k), &
+                           njev(k), rr(1:(n * (n + 1)) / 2, k), (n * (n + 1)) / 2, qr(1:n, k), &
+                           c_loc(pref(k)))
+            end if
+        end do
+
+        do pass = 1, 2
+            do k = 1, nk
+                n = nn(k)
+                p(k) = probe(nprob=nprob(k), stop_at=stopat(k))
+                call hy_init(st(k), n, x0(1:n, k), tol, merge(200, 100, kind(k) == 1) * (n + 1), &
+                             ml(k), ml(k), 0.0_dp, 1, 100.0_dp, nprint(k), &
+                             jac=merge(lm_jac_difference, lm_jac_user, kind(k) == 1), ldfjac=n + 1)
+            end do
+            going = .true.
+            left = nk
+            nsteps = 0
+            seed = 2463534242_int64
+            k = 0
+            do while (left > 0)
+                if (pass == 2) then
+                    seed = ieor(seed, shiftl(seed, 13))
+                    seed = ieor(seed, shiftr(seed, 7))
+                    seed = ieor(seed, shiftl(seed, 17))
+                    pick = int(modulo(seed, int(left, int64))) + 1
+                    do k = 1, nk
+                        if (going(k)) pick = pick - 1
+                        if (pick == 0) exit
+                    end do
+                else
+                    k = mod(k, nk) + 1
+                    if (.not. going(k)) cycle
+                end if
+                nsteps = nsteps + 1
+                n = nn(k)
+                call hy_step(st(k))
+                select case (st(k)%task)
+                case (lm_task_fvec)
+                    call eval_point(p(k), n, n, st(k)%xt, st(k)%ft, st(k)%iflag)
+                case (lm_task_fdiff)
+                    do j = 1, st(k)%ncol
+                        call eval_point(p(k), n, n, st(k)%xd(:, j), st(k)%fjac(1:n, j), &
+                                        st(k)%iflag)
+                        if (st(k)%iflag < 0) exit
+                    end do
+                case (lm_task_fjac)
+                    call eval_jacobian(p(k), n, n, st(k)%x, st(k)%fjac, st(k)%ldfjac, &
+                                       st(k)%iflag)
+                case (lm_task_report)
+                    call note_report(p(k), st(k)%x, st(k)%fvec)
+                case default
+                    going(k) = .false.
+                    left = left - 1
+                    bad = ''
+                    if (st(k)%info /= info(k)) bad = trim(bad)//' info'
+                    if (st(k)%nfev /= nfev(k)) bad = trim(bad)//' nfev'
+                    if (st(k)%njev /= njev(k)) bad = trim(bad)//' njev'
+                    if (any(bits(st(k)%x) /= bits(xr(1:n, k)))) bad = trim(bad)//' x'
+                    if (any(bits(st(k)%fvec) /= bits(fr(1:n, k)))) bad = trim(bad)//' fvec'
+                    if (any(bits(st(k)%fjac(1:n, :)) /= bits(jr(1:n, 1:n, k)))) &
+                        bad = trim(bad)//' fjac'
+                    if (any(bits(st(k)%r) /= bits(rr(1:(n * (n + 1)) / 2, k)))) &
+                        bad = trim(bad)//' r'
+                    if (any(bits(st(k)%qtf) /= bits(qr(1:n, k)))) bad = trim(bad)//' qtf'
+                    if (any(bits(st(k)%diag) /= bits(dr(1:n, k)))) bad = trim(bad)//' diag'
+                    if (p(k)%ncall /= pref(k)%ncall) bad = trim(bad)//' calls'
+                    if (p(k)%nreport /= pref(k)%nreport) bad = trim(bad)//' reports'
+                    if (p(k)%trace /= pref(k)%trace) bad = trim(bad)//' points'
+                    if (len_trim(bad) > 0) then
+                        nfail = nfail + 1
+                        write (*, '(a, i0, 1x, a, a, a)') 'hybrid: case ', k, &
+                            trim(mgh_name(nprob(k))), ': differs in', trim(bad)
+                    end if
+                end select
+            end do
+            write (*, '(a, a, i0, a, i0, a)') merge('hybrid, round-robin: ', 'hybrid, random:      ', &
+                pass == 1), ' ', nk, ' states, ', nsteps, ' requests answered'
+        end do
+    end subroutine hybrid
 
 end program test_revcomm
