@@ -770,7 +770,8 @@ def _write_png(rows: list[Row], path: str) -> str:
     except ImportError:
         return "matplotlib is not installed: no PNG written"
     colors = {"leastsq": "tab:blue", "vectorized": "tab:purple",
-              "curve_fit": "tab:green", "fsolve": "tab:orange"}
+              "curve_fit": "tab:green", "fsolve": "tab:orange", "bounded": "tab:red"}
+    assert set(colors) == set(FUNCTIONS), "a colour for every kind of row"
     shown = [r for r in rows if math.isfinite(r.ratio)]
     if not shown:
         return "no rows to plot: no PNG written"

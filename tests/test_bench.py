@@ -133,3 +133,13 @@ def test_vectorized_residuals_match_plain_ones(fit: bench.CurveFit) -> None:
     for k in range(2):
         np.testing.assert_allclose(values[:, k], plain(block[:, k]), rtol=1e-14,
                                    atol=0.0)
+
+
+def test_bounded_rows_are_charted(tmp_path: Path) -> None:
+    """``--only bounded --png``: the bounded rows get their own colour."""
+    png = tmp_path / "bounded.png"
+    done = _run([sys.executable, str(BENCH), "--quick", "--only", "bounded",
+                 "--repeats", "1", "--png", str(png)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "curve_fit with bounds vs scipy (trf)" in done.stdout
+    assert png.read_bytes().startswith(b"\x89PNG")
