@@ -65,9 +65,14 @@ ci_valgrind() {
     ci_ensure_valgrind
     ci_step "valgrind memcheck: Fortran/C test programs and a Python smoke run"
     mkdir -p "$dir"
-    for exe in test_mgh test_chkder test_capi_lmstr test_capi_hybrd test_edges test_bounds test_capi_bounds; do
+    for exe in test_mgh test_chkder test_capi_lmstr test_capi_hybrd test_edges test_bounds test_capi_bounds \
+        test_revcomm; do
         local args=()
-        [[ $exe == test_mgh || $exe == test_bounds ]] && args=("$ROOT/tests/fortran/mgh_reference.txt")
+        case $exe in
+        test_mgh | test_bounds) args=("$ROOT/tests/fortran/mgh_reference.txt") ;;
+        # every 13th case: the whole set takes minutes under valgrind
+        test_revcomm) args=("$ROOT/tests/fortran/mgh_reference.txt" 13) ;;
+        esac
         _ci_memcheck "$dir/$exe.xml" "$_CI_FCHECK_DIR/tests/fortran/$exe" "${args[@]}" ||
             ci_die "$exe failed under valgrind"
         printf '%-16s ' "$exe"

@@ -21,18 +21,92 @@
 !> solver at the current x with info 11 (`info_nonfinite_jacobian`). While
 !> every value stays finite these tests change nothing: iterates, nfev, njev
 !> and info are MINPACK-1's. Everything is reentrant.
+!>
+!> Reverse communication, as for Levenberg-Marquardt (see minpack_lm): the
+!> iteration is a state object, `type(hy_state)`, started by `hy_init` and
+!> advanced by `hy_step`, which returns with the requests of `lm_step`
+!> (lm_task_fvec: the functions at st%xt into st%ft; lm_task_fdiff: the
+!> functions at the st%ncol difference points st%xd(:, k) into st%fjac(1:n,
+!> k), ncol = min(ml + mu + 1, n), each point perturbing one group of
+!> columns of a banded Jacobian; lm_task_fjac: the Jacobian at st%x into
+!> st%fjac(1:n, 1:n); lm_task_report; lm_task_done), with st%iflag as
+!> there. hybrd and hybrj are loops over hy_step that answer with their
+!> callbacks, so both routes give the same solve to the last bit; the
+!> drivers copy x, fvec and diag into the state and the results out.
 module minpack_hybrid
     use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
     use minpack_kinds, only: dp, epsmch, giant, info_nonfinite_start, &
         info_nonfinite_jacobian, user_data
     use minpack_linalg, only: enorm, qrfac, all_finite
+    use minpack_lm, only: lm_task_done, lm_task_report, lm_task_fvec, lm_task_fjac, &
+        lm_task_fdiff, lm_jac_difference, lm_jac_user
     implicit none
     private
 
     public :: hybrd_fcn, hybrj_fcn
     public :: dogleg, fdjac1, qform, r1updt, r1mpyq
     public :: hybrd, hybrj, hybrd1, hybrj1
+    public :: hy_state, hy_init, hy_step
+
+    !> Points hy_step resumes from (st%stage).
+    integer, parameter :: stage_start = 1, stage_start_done = 2, stage_outer = 3, &
+                          stage_jac_done = 4, stage_inner = 5, stage_dogleg = 6, &
+                          stage_trial_done = 7, stage_finish = 8, stage_done = 9
+
+    !> The whole state of one hybrid solve (hy_init, hy_step); the
+    !> components the caller reads or answers in come first.
+    type :: hy_state
+        integer :: task = lm_task_done
+            !! the request hy_step returned with
+        integer :: iflag = 0
+            !! MINPACK's iflag for the request; set negative to stop
+        integer :: info = 0
+            !! termination code, once task is lm_task_done (as in hybrd)
+        integer :: nfev = 0
+            !! function evaluations so far (difference points included)
+        integer :: njev = 0
+            !! Jacobian requests so far (lm_jac_user)
+        integer :: n = 0
+            !! number of equations and unknowns
+        integer :: ldfjac = 0
+            !! leading dimension of fjac
+        integer :: ncol = 0
+            !! lm_task_fdiff: the number of points, columns of xd
+        real(dp), allocatable :: x(:)
+            !! the current iterate (n)
+        real(dp), allocatable :: fvec(:)
+            !! the functions at x (n)
+        real(dp), allocatable :: fjac(:, :)
+            !! the Jacobian, then Q (ldfjac, n)
+        real(dp), allocatable :: r(:)
+            !! R packed by rows (n (n + 1) / 2)
+        real(dp), allocatable :: qtf(:)
+            !! Q^T fvec (n)
+        real(dp), allocatable :: diag(:)
+            !! the variable scaling (n)
+        real(dp), allocatable :: xt(:)
+            !! lm_task_fvec: the point (MINPACK's wa2; work array otherwise)
+        real(dp), allocatable :: ft(:)
+            !! lm_task_fvec: its functions (MINPACK's wa4; work array otherwise)
+        real(dp), allocatable :: xd(:, :)
+            !! lm_task_fdiff: the points, one per column (n, msum)
+
+        ! inputs (hy_init)
+        integer :: jac = lm_jac_difference
+        integer :: maxfev = 0, ml = 0, mu = 0, mode = 1, nprint = 0
+        real(dp) :: xtol = 0, epsfcn = 0, factor = 0
+        ! the iteration
+        integer :: stage = stage_done
+        integer :: iter = 0, msum = 0, ncfail = 0, ncsuc = 0, nslow1 = 0, nslow2 = 0
+        logical :: jeval = .false., sing = .false., finite1 = .true., proper = .false.
+        real(dp) :: actred = 0, delta = 0, fnorm = 0, fnorm1 = 0, pnorm = 0, prered = 0
+        real(dp) :: ratio = 0, xnorm = 0
+        real(dp), allocatable :: wa1(:), wa3(:)
+            !! work arrays (n)
+        integer, allocatable :: ipvt(:)
+            !! qrfac's permutation argument (no pivoting here)
+    end type hy_state
 
     abstract interface
         !> Function callback of hybrd.
@@ -536,11 +610,31 @@ contains
         type(c_ptr), intent(in), optional :: udata
             !! passed unchanged to fcn
 
-        integer :: njev
+        type(hy_state) :: st
+        type(c_ptr) :: ud
+        integer :: k, njev
 
-        call hybrid_core(n, x, fvec, fjac, ldfjac, xtol, maxfev, ml, mu, epsfcn, diag, &
-                         mode, factor, nprint, info, nfev, njev, r, lr, qtf, &
-                         user_data(udata), fdif=fcn)
+        ! a loop over hy_step answering its requests with the callback
+        ud = user_data(udata)
+        call hy_init(st, n, x, xtol, maxfev, ml, mu, epsfcn, mode, factor, nprint, &
+                     jac=lm_jac_difference, diag=diag, ldfjac=ldfjac, fvec=fvec, lr=lr)
+        do
+            call hy_step(st)
+            select case (st%task)
+            case (lm_task_fvec)
+                call fcn(n, st%xt, st%ft, st%iflag, ud)
+            case (lm_task_fdiff)
+                do k = 1, st%ncol
+                    call fcn(n, st%xd(:, k), st%fjac(:, k), st%iflag, ud)
+                    if (st%iflag < 0) exit
+                end do
+            case (lm_task_report)
+                call fcn(n, st%x, st%fvec, st%iflag, ud)
+            case default
+                exit
+            end select
+        end do
+        call hy_results(st, x, fvec, diag, info, nfev, njev, fjac, r, qtf)
     end subroutine hybrd
 
     !> Solve n nonlinear equations in n unknowns with a Jacobian supplied by
@@ -587,9 +681,25 @@ contains
         type(c_ptr), intent(in), optional :: udata
             !! passed unchanged to fcn
 
-        call hybrid_core(n, x, fvec, fjac, ldfjac, xtol, maxfev, n - 1, n - 1, zero, diag, &
-                         mode, factor, nprint, info, nfev, njev, r, lr, qtf, &
-                         user_data(udata), fder=fcn)
+        type(hy_state) :: st
+        type(c_ptr) :: ud
+
+        ! a loop over hy_step answering its requests with the callback
+        ud = user_data(udata)
+        call hy_init(st, n, x, xtol, maxfev, n - 1, n - 1, zero, mode, factor, nprint, &
+                     jac=lm_jac_user, diag=diag, ldfjac=ldfjac, fvec=fvec, lr=lr)
+        do
+            call hy_step(st)
+            select case (st%task)
+            case (lm_task_fvec)
+                call fcn(n, st%xt, st%ft, st%fjac, st%ldfjac, st%iflag, ud)
+            case (lm_task_fjac, lm_task_report)
+                call fcn(n, st%x, st%fvec, st%fjac, st%ldfjac, st%iflag, ud)
+            case default
+                exit
+            end select
+        end do
+        call hy_results(st, x, fvec, diag, info, nfev, njev, fjac, r, qtf)
     end subroutine hybrj
 
     !> Simplified hybrd (MINPACK-1 `hybrd1`): xtol = tol, maxfev = 200 (n + 1),
@@ -657,107 +767,269 @@ contains
         if (info == 5) info = 4
     end subroutine hybrj1
 
-    !> The hybrid iteration shared by hybrd and hybrj; exactly one of fdif
-    !> (difference Jacobian) and fder (user Jacobian) is present.
-    recursive subroutine hybrid_core(n, x, fvec, fjac, ldfjac, xtol, maxfev, ml, mu, &
-                                     epsfcn, diag, mode, factor, nprint, info, nfev, njev, &
-                                     r, lr, qtf, udata, fdif, fder)
-        integer, intent(in) :: n, ldfjac, maxfev, ml, mu, mode, nprint, lr
-        real(dp), intent(inout) :: x(n), fvec(n), diag(n)
-        real(dp), intent(out) :: fjac(ldfjac, n), r(lr), qtf(n)
-        real(dp), intent(in) :: xtol, epsfcn, factor
-        integer, intent(out) :: info, nfev, njev
-        type(c_ptr), intent(in), value :: udata
-        procedure(hybrd_fcn), optional :: fdif
-        procedure(hybrj_fcn), optional :: fder
+    !> Start a hybrid solve by reverse communication (see "Reverse
+    !> communication" in the module header): check the input, copy it into
+    !> st and allocate its arrays. Arguments as in hybrd. Nothing is
+    !> evaluated here; on improper input the first hy_step returns done with
+    !> info = 0 (after a report if nprint > 0).
+    pure subroutine hy_init(st, n, x, xtol, maxfev, ml, mu, epsfcn, mode, factor, nprint, &
+                            jac, diag, ldfjac, fvec, lr)
+        type(hy_state), intent(out) :: st
+            !! the state (anything it held is discarded)
+        integer, intent(in) :: n
+            !! number of equations and unknowns
+        real(dp), intent(in) :: x(n)
+            !! the starting point
+        real(dp), intent(in) :: xtol
+            !! tolerance on the relative error between two iterates
+        integer, intent(in) :: maxfev
+            !! maximum number of function evaluations
+        integer, intent(in) :: ml
+            !! subdiagonals within the band of the Jacobian (n - 1: dense)
+        integer, intent(in) :: mu
+            !! superdiagonals within the band (n - 1: dense)
+        real(dp), intent(in) :: epsfcn
+            !! relative error of the functions (lm_jac_difference)
+        integer, intent(in) :: mode
+            !! 1: scale from the Jacobian's column norms; 2: use diag
+        real(dp), intent(in) :: factor
+            !! initial step bound factor
+        integer, intent(in) :: nprint
+            !! a report every nprint iterations and at the end (0: never)
+        integer, intent(in), optional :: jac
+            !! lm_jac_difference (default: the state asks for difference
+            !! points, as hybrd) or lm_jac_user (it asks for the Jacobian,
+            !! as hybrj)
+        real(dp), intent(in), optional :: diag(n)
+            !! the variable scaling (needed with mode = 2)
+        integer, intent(in), optional :: ldfjac
+            !! leading dimension of st%fjac (default n)
+        real(dp), intent(in), optional :: fvec(n)
+            !! the starting content of st%fvec and st%ft
+        integer, intent(in), optional :: lr
+            !! the length of the caller's r (hybrd, hybrj): less than
+            !! n (n + 1) / 2 is improper input
 
-        real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:)
-        integer :: i, iflag, iter, j, l, msum, ncfail, ncsuc, nslow1, nslow2
-        integer, allocatable :: ipvt(:)
-        logical :: finite1, jeval, sing
-        real(dp) :: actred, delta, fnorm, fnorm1, pnorm, prered, ratio, s, temp, xnorm
+        integer :: j, nn
 
-        info = 0
-        iflag = 0
-        nfev = 0
-        njev = 0
-        delta = zero
-        xnorm = zero
+        st%n = n
+        if (present(jac)) st%jac = jac
+        st%ldfjac = n
+        if (present(ldfjac)) st%ldfjac = ldfjac
+        st%xtol = xtol
+        st%maxfev = maxfev
+        st%ml = ml
+        st%mu = mu
+        st%epsfcn = epsfcn
+        st%mode = mode
+        st%factor = factor
+        st%nprint = nprint
+        nn = max(n, 0)
+        allocate(st%x(nn), st%fvec(nn), st%diag(nn), st%fjac(max(st%ldfjac, 0), nn), &
+                 st%r(max((n * (n + 1)) / 2, 0)), st%xt(nn), st%ft(nn), st%wa1(nn), &
+                 st%wa3(nn), st%qtf(nn), st%ipvt(nn))
+        st%x = x
+        st%fvec = zero
+        if (present(fvec)) st%fvec = fvec
+        st%ft = st%fvec
+        st%diag = zero
+        if (present(diag)) st%diag = diag
+        st%fjac = zero
+        st%r = zero
+        st%qtf = zero
+        st%task = lm_task_done
+        st%stage = stage_finish
 
-        main: block
-            ! check the input
-            if (n <= 0 .or. xtol < zero .or. maxfev <= 0 .or. ml < 0 .or. mu < 0 &
-                .or. factor <= zero .or. ldfjac < n .or. lr < (n * (n + 1)) / 2) exit main
-            if (mode == 2) then
-                do j = 1, n
-                    if (.not. (diag(j) > zero)) exit main
-                end do
-            end if
-            allocate(wa1(n), wa2(n), wa3(n), wa4(n), ipvt(n))
+        ! check the input
+        if (n <= 0 .or. xtol < zero .or. maxfev <= 0 .or. ml < 0 .or. mu < 0 &
+            .or. factor <= zero .or. st%ldfjac < n) return
+        if (present(lr)) then
+            if (lr < (n * (n + 1)) / 2) return
+        end if
+        if (st%jac /= lm_jac_difference .and. st%jac /= lm_jac_user) return
+        if (mode == 2) then
+            do j = 1, n
+                if (.not. (st%diag(j) > zero)) return
+            end do
+        end if
+        st%msum = min(ml + mu + 1, n)
+        if (st%jac == lm_jac_difference) allocate(st%xd(n, st%msum))
+        st%proper = .true.
+        st%stage = stage_start
+    end subroutine hy_init
 
-            ! the functions at the starting point; no solve can start where
-            ! they are not finite (not in MINPACK-1)
-            iflag = 1
-            call evaluate(x, fvec)
-            nfev = 1
-            if (iflag < 0) exit main
-            if (.not. all_finite(n, fvec)) then
-                info = info_nonfinite_start
-                exit main
-            end if
-            fnorm = enorm(n, fvec)
+    !> Advance the solve until it needs something from its caller; st%task
+    !> says what (the requests of lm_step). The iteration is MINPACK-1's
+    !> hybrd/hybrj (user guide, chapter 1; Powell 1970), with the
+    !> non-finite tests described above.
+    pure recursive subroutine hy_step(st)
+        type(hy_state), intent(inout) :: st
+            !! the solve (from hy_init), with the last request answered
 
-            msum = min(ml + mu + 1, n)
-            iter = 1
-            ncsuc = 0
-            ncfail = 0
-            nslow1 = 0
-            nslow2 = 0
+        ! the work happens on the state's arrays as explicit-shape dummies
+        call hy_advance(st, st%n, st%ldfjac, size(st%r), st%x, st%fvec, st%fjac, st%r, &
+                        st%diag, st%qtf, st%ipvt, st%xt, st%ft, st%wa1, st%wa3, st%xd)
+    end subroutine hy_step
 
-            outer: do
-                jeval = .true.
+    !> hy_step's work, on the state's arrays. While it runs they are reached
+    !> through these arguments only, never through st.
+    pure recursive subroutine hy_advance(st, n, ldfjac, lr, x, fvec, fjac, r, diag, qtf, &
+                                         ipvt, xt, ft, wa1, wa3, xd)
+        type(hy_state), intent(inout) :: st
+            !! the solve: its scalars
+        integer, intent(in) :: n
+            !! st%n
+        integer, intent(in) :: ldfjac
+            !! st%ldfjac
+        integer, intent(in) :: lr
+            !! size of st%r
+        real(dp), intent(inout) :: x(n)
+            !! st%x
+        real(dp), intent(inout) :: fvec(n)
+            !! st%fvec
+        real(dp), intent(inout) :: fjac(ldfjac, n)
+            !! st%fjac: the Jacobian, then Q
+        real(dp), intent(inout) :: r(lr)
+            !! st%r: R packed by rows
+        real(dp), intent(inout) :: diag(n)
+            !! st%diag
+        real(dp), intent(inout) :: qtf(n)
+            !! st%qtf
+        integer, intent(inout) :: ipvt(n)
+            !! st%ipvt (qrfac's, unused without pivoting)
+        real(dp), intent(inout) :: xt(n)
+            !! st%xt (MINPACK's wa2)
+        real(dp), intent(inout) :: ft(n)
+            !! st%ft (MINPACK's wa4)
+        real(dp), intent(inout) :: wa1(n)
+            !! st%wa1
+        real(dp), intent(inout) :: wa3(n)
+            !! st%wa3
+        real(dp), intent(inout), optional :: xd(n, st%msum)
+            !! st%xd (lm_jac_difference)
 
-                ! Jacobian
-                iflag = 2
-                if (present(fdif)) then
-                    call fdjac1(fdif, n, x, fvec, fjac, ldfjac, iflag, ml, mu, epsfcn, &
-                                wa1, wa2, udata)
-                    nfev = nfev + msum
-                else
-                    call fder(n, x, fvec, fjac, ldfjac, iflag, udata)
-                    njev = njev + 1
+        integer :: i, j, k, l
+        real(dp) :: eps, h, s, temp
+
+        do
+            select case (st%stage)
+            case (stage_start)
+                ! the functions at the starting point
+                xt = x
+                call hy_request(st, lm_task_fvec, 1, stage_start_done)
+                return
+
+            case (stage_start_done)
+                fvec = ft
+                st%nfev = 1
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
                 end if
-                if (iflag < 0) exit main
+                ! no solve can start where they are not finite (not in MINPACK-1)
+                if (.not. all_finite(n, fvec)) then
+                    st%info = info_nonfinite_start
+                    st%stage = stage_finish
+                    cycle
+                end if
+                st%fnorm = enorm(n, fvec)
+                st%iter = 1
+                st%ncsuc = 0
+                st%ncfail = 0
+                st%nslow1 = 0
+                st%nslow2 = 0
+                st%stage = stage_outer
+
+            case (stage_outer)
+                st%jeval = .true.
+                if (st%jac == lm_jac_user) then
+                    call hy_request(st, lm_task_fjac, 2, stage_jac_done)
+                    return
+                end if
+                ! the points of a forward-difference Jacobian (fdjac1's rule:
+                ! with a band, the columns of group k, k, k + msum, ..., are
+                ! perturbed together)
+                eps = sqrt(max(st%epsfcn, epsmch))
+                do k = 1, st%msum
+                    xd(:, k) = x
+                    do j = k, n, st%msum
+                        h = eps * abs(x(j))
+                        if (h == zero) h = eps
+                        xd(j, k) = x(j) + h
+                    end do
+                end do
+                st%ncol = st%msum
+                call hy_request(st, lm_task_fdiff, 2, stage_jac_done)
+                return
+
+            case (stage_jac_done)
+                if (st%jac == lm_jac_difference) then
+                    st%nfev = st%nfev + st%msum
+                    if (st%iflag < 0) then
+                        st%stage = stage_finish
+                        cycle
+                    end if
+                    ! column k of fjac holds f at the point of group k; each
+                    ! column j of the group (j >= k) gets its quotients, in the
+                    ! band only, from the last column down
+                    eps = sqrt(max(st%epsfcn, epsmch))
+                    do j = n, 1, -1
+                        k = mod(j - 1, st%msum) + 1
+                        h = eps * abs(x(j))
+                        if (h == zero) h = eps
+                        if (st%msum == n) then
+                            do i = 1, n
+                                fjac(i, j) = (fjac(i, k) - fvec(i)) / h
+                            end do
+                        else
+                            do i = 1, n
+                                if (i >= j - st%mu .and. i <= j + st%ml) then
+                                    fjac(i, j) = (fjac(i, k) - fvec(i)) / h
+                                else
+                                    fjac(i, j) = zero
+                                end if
+                            end do
+                        end if
+                    end do
+                else
+                    st%njev = st%njev + 1
+                    if (st%iflag < 0) then
+                        st%stage = stage_finish
+                        cycle
+                    end if
+                end if
                 do j = 1, n
                     if (.not. all_finite(n, fjac(1:n, j))) then
-                        info = info_nonfinite_jacobian
-                        exit main
+                        st%info = info_nonfinite_jacobian
+                        exit
                     end if
                 end do
+                if (st%info /= 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
 
                 ! QR factorisation without pivoting
-                call qrfac(n, n, fjac, ldfjac, .false., ipvt, wa1, wa2, wa3)
+                call qrfac(n, n, fjac, ldfjac, .false., ipvt, wa1, xt, wa3)
 
                 ! on the first iteration, scale and set the initial step bound
-                if (iter == 1) then
-                    if (mode /= 2) then
+                if (st%iter == 1) then
+                    if (st%mode /= 2) then
                         do j = 1, n
-                            diag(j) = wa2(j)
-                            if (wa2(j) == zero) diag(j) = one
+                            diag(j) = xt(j)
+                            if (xt(j) == zero) diag(j) = one
                         end do
                     end if
                     do j = 1, n
                         wa3(j) = diag(j) * x(j)
                     end do
-                    xnorm = enorm(n, wa3)
-                    delta = factor * xnorm
-                    if (delta == zero) delta = factor
+                    st%xnorm = enorm(n, wa3)
+                    st%delta = st%factor * st%xnorm
+                    if (st%delta == zero) st%delta = st%factor
                 end if
 
                 ! Q^T fvec
-                do i = 1, n
-                    qtf(i) = fvec(i)
-                end do
+                qtf = fvec
                 do j = 1, n
                     if (fjac(j, j) /= zero) then
                         s = zero
@@ -772,7 +1044,7 @@ contains
                 end do
 
                 ! R, packed by rows
-                sing = .false.
+                st%sing = .false.
                 do j = 1, n
                     l = j
                     do i = 1, j - 1
@@ -780,159 +1052,226 @@ contains
                         l = l + n - i
                     end do
                     r(l) = wa1(j)
-                    if (wa1(j) == zero) sing = .true.
+                    if (wa1(j) == zero) st%sing = .true.
                 end do
 
                 ! Q itself
                 call qform(n, n, fjac, ldfjac, wa1)
 
-                if (mode /= 2) then
+                if (st%mode /= 2) then
                     do j = 1, n
-                        diag(j) = max(diag(j), wa2(j))
+                        diag(j) = max(diag(j), xt(j))
                     end do
                 end if
+                st%stage = stage_inner
 
-                inner: do
-                    if (nprint > 0) then
-                        iflag = 0
-                        if (mod(iter - 1, nprint) == 0) call report()
-                        if (iflag < 0) exit main
+            case (stage_inner)
+                ! every nprint iterations, a progress report first
+                if (st%nprint > 0) then
+                    st%iflag = 0
+                    if (mod(st%iter - 1, st%nprint) == 0) then
+                        call hy_request(st, lm_task_report, 0, stage_dogleg)
+                        return
                     end if
+                end if
+                st%stage = stage_dogleg
 
-                    ! dogleg step
-                    call dogleg(n, r, lr, diag, qtf, delta, wa1, wa2, wa3)
+            case (stage_dogleg)
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+                ! dogleg step
+                call dogleg(n, r, lr, diag, qtf, st%delta, wa1, xt, wa3)
+                do j = 1, n
+                    wa1(j) = -wa1(j)
+                    xt(j) = x(j) + wa1(j)
+                    wa3(j) = diag(j) * wa1(j)
+                end do
+                st%pnorm = enorm(n, wa3)
+                if (st%iter == 1) st%delta = min(st%delta, st%pnorm)
+                call hy_request(st, lm_task_fvec, 1, stage_trial_done)
+                return
+
+            case (stage_trial_done)
+                st%nfev = st%nfev + 1
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+                st%finite1 = all_finite(n, ft)
+                if (st%finite1) then
+                    st%fnorm1 = enorm(n, ft)
+                else
+                    ! not in MINPACK-1: functions that are not finite give
+                    ! an infinite |fvec|, so the step fails below (actred =
+                    ! -1, the step bound halved)
+                    st%fnorm1 = ieee_value(one, ieee_positive_inf)
+                end if
+
+                ! actual and predicted relative reductions
+                st%actred = -one
+                if (st%fnorm1 < st%fnorm) st%actred = one - (st%fnorm1 / st%fnorm)**2
+                l = 1
+                do i = 1, n
+                    s = zero
+                    do j = i, n
+                        s = s + r(l) * wa1(j)
+                        l = l + 1
+                    end do
+                    wa3(i) = qtf(i) + s
+                end do
+                temp = enorm(n, wa3)
+                st%prered = zero
+                if (temp < st%fnorm) st%prered = one - (temp / st%fnorm)**2
+                st%ratio = zero
+                if (st%prered > zero) st%ratio = st%actred / st%prered
+
+                ! update the step bound
+                if (st%ratio < p1) then
+                    st%ncsuc = 0
+                    st%ncfail = st%ncfail + 1
+                    st%delta = p5 * st%delta
+                else
+                    st%ncfail = 0
+                    st%ncsuc = st%ncsuc + 1
+                    if (st%ratio >= p5 .or. st%ncsuc > 1) &
+                        st%delta = max(st%delta, st%pnorm / p5)
+                    if (abs(st%ratio - one) <= p1) st%delta = st%pnorm / p5
+                end if
+
+                ! accept a successful step
+                if (st%ratio >= p0001) then
                     do j = 1, n
-                        wa1(j) = -wa1(j)
-                        wa2(j) = x(j) + wa1(j)
-                        wa3(j) = diag(j) * wa1(j)
+                        x(j) = xt(j)
+                        xt(j) = diag(j) * x(j)
+                        fvec(j) = ft(j)
                     end do
-                    pnorm = enorm(n, wa3)
-                    if (iter == 1) delta = min(delta, pnorm)
+                    st%xnorm = enorm(n, xt)
+                    st%fnorm = st%fnorm1
+                    st%iter = st%iter + 1
+                end if
 
-                    iflag = 1
-                    call evaluate(wa2, wa4)
-                    nfev = nfev + 1
-                    if (iflag < 0) exit main
-                    finite1 = all_finite(n, wa4)
-                    if (finite1) then
-                        fnorm1 = enorm(n, wa4)
-                    else
-                        ! not in MINPACK-1: functions that are not finite
-                        ! give an infinite |fvec|, so the step fails below
-                        ! (actred = -1, the step bound halved)
-                        fnorm1 = ieee_value(one, ieee_positive_inf)
-                    end if
+                ! progress counters
+                st%nslow1 = st%nslow1 + 1
+                if (st%actred >= p001) st%nslow1 = 0
+                if (st%jeval) st%nslow2 = st%nslow2 + 1
+                if (st%actred >= p1) st%nslow2 = 0
 
-                    ! actual and predicted relative reductions
-                    actred = -one
-                    if (fnorm1 < fnorm) actred = one - (fnorm1 / fnorm)**2
-                    l = 1
-                    do i = 1, n
+                ! convergence
+                if (st%delta <= st%xtol * st%xnorm .or. st%fnorm == zero) st%info = 1
+                if (st%info /= 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+
+                ! tolerance too small, out of evaluations, or no progress
+                if (st%nfev >= st%maxfev) st%info = 2
+                if (p1 * max(p1 * st%delta, st%pnorm) <= epsmch * st%xnorm) st%info = 3
+                if (st%nslow2 == 5) st%info = 4
+                if (st%nslow1 == 10) st%info = 5
+                if (st%info /= 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+
+                ! two failures in a row: a fresh Jacobian
+                if (st%ncfail == 2) then
+                    st%stage = stage_outer
+                    cycle
+                end if
+
+                ! Broyden rank-one update of R and of Q^T fvec, and of Q
+                ! (skipped after a trial point that is not finite: not in
+                ! MINPACK-1, whose update would spread the NaN into R and Q)
+                if (st%finite1) then
+                    do j = 1, n
                         s = zero
-                        do j = i, n
-                            s = s + r(l) * wa1(j)
-                            l = l + 1
+                        do i = 1, n
+                            s = s + fjac(i, j) * ft(i)
                         end do
-                        wa3(i) = qtf(i) + s
+                        xt(j) = (s - wa3(j)) / st%pnorm
+                        wa1(j) = diag(j) * ((diag(j) * wa1(j)) / st%pnorm)
+                        if (st%ratio >= p0001) qtf(j) = s
                     end do
-                    temp = enorm(n, wa3)
-                    prered = zero
-                    if (temp < fnorm) prered = one - (temp / fnorm)**2
-                    ratio = zero
-                    if (prered > zero) ratio = actred / prered
+                    call r1updt(n, n, r, lr, wa1, xt, wa3, st%sing)
+                    call r1mpyq(n, n, fjac, ldfjac, xt, wa3)
+                    call r1mpyq(1, n, qtf, 1, xt, wa3)
+                end if
+                st%jeval = .false.
+                st%stage = stage_inner
 
-                    ! update the step bound
-                    if (ratio < p1) then
-                        ncsuc = 0
-                        ncfail = ncfail + 1
-                        delta = p5 * delta
-                    else
-                        ncfail = 0
-                        ncsuc = ncsuc + 1
-                        if (ratio >= p5 .or. ncsuc > 1) delta = max(delta, pnorm / p5)
-                        if (abs(ratio - one) <= p1) delta = pnorm / p5
-                    end if
+            case (stage_finish)
+                if (st%iflag < 0) st%info = st%iflag
+                st%iflag = 0
+                if (st%nprint > 0) then
+                    call hy_request(st, lm_task_report, 0, stage_done)
+                    return
+                end if
+                st%stage = stage_done
 
-                    ! accept a successful step
-                    if (ratio >= p0001) then
-                        do j = 1, n
-                            x(j) = wa2(j)
-                            wa2(j) = diag(j) * x(j)
-                            fvec(j) = wa4(j)
-                        end do
-                        xnorm = enorm(n, wa2)
-                        fnorm = fnorm1
-                        iter = iter + 1
-                    end if
+            case default
+                st%task = lm_task_done
+                return
+            end select
+        end do
+    end subroutine hy_advance
 
-                    ! progress counters
-                    nslow1 = nslow1 + 1
-                    if (actred >= p001) nslow1 = 0
-                    if (jeval) nslow2 = nslow2 + 1
-                    if (actred >= p1) nslow2 = 0
+    !> Return from hy_step with a request: task, MINPACK's iflag for it, and
+    !> the stage to resume from.
+    pure subroutine hy_request(st, task, iflag, next)
+        type(hy_state), intent(inout) :: st
+            !! the solve
+        integer, intent(in) :: task
+            !! the request
+        integer, intent(in) :: iflag
+            !! MINPACK's iflag for it
+        integer, intent(in) :: next
+            !! the stage to resume from
 
-                    ! convergence
-                    if (delta <= xtol * xnorm .or. fnorm == zero) info = 1
-                    if (info /= 0) exit main
+        st%task = task
+        st%iflag = iflag
+        st%stage = next
+    end subroutine hy_request
 
-                    ! tolerance too small, out of evaluations, or no progress
-                    if (nfev >= maxfev) info = 2
-                    if (p1 * max(p1 * delta, pnorm) <= epsmch * xnorm) info = 3
-                    if (nslow2 == 5) info = 4
-                    if (nslow1 == 10) info = 5
-                    if (info /= 0) exit main
+    !> Copy a finished solve into the arguments of hybrd and hybrj. On
+    !> improper input only x, fvec and diag are written, unchanged.
+    pure subroutine hy_results(st, x, fvec, diag, info, nfev, njev, fjac, r, qtf)
+        type(hy_state), intent(in) :: st
+            !! the finished solve
+        real(dp), intent(out) :: x(st%n)
+            !! the final x
+        real(dp), intent(out) :: fvec(st%n)
+            !! the functions at x
+        real(dp), intent(out) :: diag(st%n)
+            !! the scaling
+        integer, intent(out) :: info
+            !! termination code
+        integer, intent(out) :: nfev
+            !! function evaluations
+        integer, intent(out) :: njev
+            !! Jacobian evaluations
+        real(dp), intent(inout) :: fjac(st%ldfjac, st%n)
+            !! Q in rows 1..n
+        real(dp), intent(inout) :: r(*)
+            !! R packed by rows, n (n + 1) / 2 elements
+        real(dp), intent(out) :: qtf(st%n)
+            !! Q^T fvec
 
-                    ! two failures in a row: a fresh Jacobian
-                    if (ncfail == 2) exit inner
+        integer :: j
 
-                    ! Broyden rank-one update of R and of Q^T fvec, and of Q
-                    ! (skipped after a trial point that is not finite: not in
-                    ! MINPACK-1, whose update would spread the NaN into R and Q)
-                    if (finite1) then
-                        do j = 1, n
-                            s = zero
-                            do i = 1, n
-                                s = s + fjac(i, j) * wa4(i)
-                            end do
-                            wa2(j) = (s - wa3(j)) / pnorm
-                            wa1(j) = diag(j) * ((diag(j) * wa1(j)) / pnorm)
-                            if (ratio >= p0001) qtf(j) = s
-                        end do
-                        call r1updt(n, n, r, lr, wa1, wa2, wa3, sing)
-                        call r1mpyq(n, n, fjac, ldfjac, wa2, wa3)
-                        call r1mpyq(1, n, qtf, 1, wa2, wa3)
-                    end if
-                    jeval = .false.
-                end do inner
-            end do outer
-        end block main
-
-        if (iflag < 0) info = iflag
-        iflag = 0
-        if (nprint > 0) call report()
-
-    contains
-
-        !> The functions at xx into f (iflag = 1), through whichever callback we have.
-        subroutine evaluate(xx, f)
-            real(dp), intent(in) :: xx(n)
-            real(dp), intent(inout) :: f(n)
-
-            if (present(fdif)) then
-                call fdif(n, xx, f, iflag, udata)
-            else
-                call fder(n, xx, f, fjac, ldfjac, iflag, udata)
-            end if
-        end subroutine evaluate
-
-        !> Progress hook: the callback with iflag = 0.
-        subroutine report()
-            if (present(fdif)) then
-                call fdif(n, x, fvec, iflag, udata)
-            else
-                call fder(n, x, fvec, fjac, ldfjac, iflag, udata)
-            end if
-        end subroutine report
-    end subroutine hybrid_core
+        x = st%x
+        fvec = st%fvec
+        diag = st%diag
+        info = st%info
+        nfev = st%nfev
+        njev = st%njev
+        if (.not. st%proper) return
+        do j = 1, st%n
+            fjac(1:st%n, j) = st%fjac(1:st%n, j)
+        end do
+        r(1:size(st%r)) = st%r
+        qtf = st%qtf
+    end subroutine hy_results
 
 end module minpack_hybrid

@@ -7,7 +7,7 @@
 !>
 !> Every routine here is pure: no state, no I/O, safe to call from any thread.
 module minpack_linalg
-    use, intrinsic :: ieee_arithmetic, only: ieee_is_finite
+    use, intrinsic :: iso_fortran_env, only: int32, int64
     use minpack_kinds, only: dp, epsmch, dwarf, giant
     implicit none
     private
@@ -96,13 +96,20 @@ contains
             !! the vector
         logical :: ok
 
+        integer(int32), parameter :: expo = int(z'7FF00000', int32)
+        integer(int32) :: e, bad
         integer :: i
 
-        ok = .false.
+        ! x(i) is finite unless the exponent field of its IEEE binary64
+        ! pattern (bits 52..62, here in the high 32 bits) is all ones: a test
+        ! on integers, so no floating-point flag, and without an early exit
+        ! the loop vectorises (half the instructions of a test per element)
+        bad = 0
         do i = 1, n
-            if (.not. ieee_is_finite(x(i))) return
+            e = int(iand(shiftr(transfer(x(i), 0_int64), 32), int(expo, int64)), int32)
+            bad = ior(bad, merge(1_int32, 0_int32, e == expo))
         end do
-        ok = .true.
+        ok = bad == 0
     end function all_finite
 
     !> Householder QR factorisation of the m by n matrix `a`, with optional

@@ -9,6 +9,11 @@
 !> Deliberate differences from MINPACK-1:
 !> - callbacks carry a `type(c_ptr)` user-data argument (see minpack/README.md);
 !> - work arrays are allocated here instead of being passed in;
+!> - the iteration is a state object stepped by reverse communication (see
+!>   below); lmdif, lmder and lmstr copy x, fvec and diag into the state and
+!>   the results out of it, so rows of fjac beyond m are left untouched, and
+!>   a fit stopped before its first Jacobian returns fjac, ipvt and qtf as
+!>   zeros (MINPACK-1 left them as they were);
 !> - when a callback stops the finite-difference Jacobian, x is restored
 !>   (MINPACK-1 left one component perturbed);
 !> - residuals or a Jacobian that are not finite (NaN or inf) are detected
@@ -61,10 +66,65 @@
 !> and info are bit-identical to the unbounded fit. On exit fjac, ipvt and
 !> qtf factor the Jacobian with the held columns set to zero.
 !>
-!> The iteration itself (`lm_core`) is shared with lmstr (module
-!> minpack_lmrows), which plugs in its own Jacobian stage through `lm_qr_stage`;
-!> `lm_core`, `lm_qr_stage` and `qr_qtb` are public for that purpose only and
-!> are not re-exported by the umbrella module `minpack`.
+!> Reverse communication. The iteration is a state object and a step
+!> routine: `type(lm_state)` holds the whole fit (the inputs, x, fvec, the
+!> Jacobian and its factors, every work array, the counters and the point
+!> the iteration has reached), and `lm_step` advances it until it needs
+!> something from its caller, then returns with a request in `st%task`, as
+!> MINPACK-2's task strings and ARPACK's ido do. The caller answers the
+!> request in the state's arrays and calls `lm_step` again:
+!>
+!>     call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, &
+!>                  factor, nprint, jac=lm_jac_difference)
+!>     do
+!>         call lm_step(st)
+!>         select case (st%task)
+!>         case (lm_task_fvec)    ! st%ft = f(st%xt)
+!>         case (lm_task_fdiff)   ! st%fjac(1:m, k) = f(st%xd(:, k)), k = 1..st%ncol
+!>         case (lm_task_fjac)    ! st%fjac(1:m, 1:n) = J(st%x)  (jac=lm_jac_user)
+!>         case (lm_task_report)  ! progress: st%x, st%fvec (nothing to compute)
+!>         case default           ! lm_task_done: st%info, st%x, st%fvec, ...
+!>             exit
+!>         end select
+!>     end do
+!>
+!> - lm_task_fvec (1): the residuals at the point st%xt (n) into st%ft (m):
+!>   the starting point first, then each trial point; MINPACK's callback
+!>   with iflag = 1.
+!> - lm_task_fdiff (3, with jac = lm_jac_difference): the residuals at the
+!>   st%ncol points of a forward-difference Jacobian, the columns of
+!>   st%xd(1:n, 1:ncol), into the columns 1..ncol of st%fjac (rows 1..m),
+!>   in any order, one by one or all at once (a vectorised caller evaluates
+!>   the block in one call); MINPACK's iflag = 2. lm_step turns them into
+!>   difference quotients. ncol is n less the fixed parameters.
+!> - lm_task_fjac (2, with jac = lm_jac_user): the Jacobian at st%x into
+!>   st%fjac(1:m, 1:n) (st%fvec holds the residuals there); iflag = 2.
+!> - lm_task_report (0): every nprint iterations and once at the end when
+!>   nprint > 0 (MINPACK's iflag = 0 call): st%x and st%fvec are current.
+!> - lm_task_done (-1): st%info is set (the codes of lmdif); the results
+!>   are st%x, st%fvec, st%fjac, st%ipvt, st%qtf, st%diag, st%nfev, st%njev;
+!>   `lm_active` gives the bound mask. Further calls keep returning done.
+!> Before each request st%iflag holds the iflag MINPACK would pass (1, 2 or
+!> 0); a caller that wants the solver to stop sets it negative before the
+!> next lm_step, as a callback does, and the fit ends with info = iflag
+!> (after the final report if nprint > 0). Nothing else in the state is the
+!> caller's to change. The sequence of requests, and every bit of the
+!> results, are those of the callback drivers (lmdif, lmder and lmstr are
+!> exactly such loops), so the same problem gives the same fit whichever way
+!> it is driven.
+!>
+!> The state is plain data: allocatable components and scalars, no
+!> pointers, no procedures, nothing of the caller's. A state may be copied
+!> or moved (intrinsic assignment, move_alloc of an array of states) between
+!> steps and stepped on from another thread; K states in one array may be
+!> advanced in any order, each by one thread at a time.
+!>
+!> lmstr (module minpack_lmrows) is such a loop too, with jac = lm_jac_rows:
+!> its lm_task_fjac asks for the whole Jacobian stage (R folded row by row
+!> into st%fjac, st%ipvt, the column norms in st%xt, st%qtf, st%jfinite),
+!> which lmstr answers itself. lm_jac_rows, lm_results and qr_qtb are public
+!> for that purpose only and are not re-exported by the umbrella module
+!> `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf, ieee_is_nan
@@ -76,7 +136,85 @@ module minpack_lm
 
     public :: lmdif_fcn, lmdif_block_fcn, lmder_fcn
     public :: fdjac2, lmdif, lmder, lmdif1, lmder1
-    public :: lm_core, lm_qr_stage, qr_qtb  ! library-internal (see above)
+    public :: lm_state, lm_init, lm_step, lm_active
+    public :: lm_task_done, lm_task_report, lm_task_fvec, lm_task_fjac, lm_task_fdiff
+    public :: lm_jac_difference, lm_jac_user
+    public :: lm_jac_rows, lm_results, qr_qtb  ! library-internal (see above)
+
+    !> Requests of lm_step (st%task); see "Reverse communication" above.
+    integer, parameter :: lm_task_done = -1, lm_task_report = 0, lm_task_fvec = 1, &
+                          lm_task_fjac = 2, lm_task_fdiff = 3
+    !> Where the Jacobian comes from (lm_init's jac): forward differences
+    !> (lmdif), the caller (lmder), lmstr's row-wise stage.
+    integer, parameter :: lm_jac_difference = 1, lm_jac_user = 2, lm_jac_rows = 3
+
+    !> Points lm_step resumes from (st%stage).
+    integer, parameter :: stage_start = 1, stage_start_done = 2, stage_outer = 3, &
+                          stage_rows_jac = 4, stage_rows_done = 5, stage_jac_done = 6, &
+                          stage_qr = 7, stage_scale = 8, stage_inner = 9, &
+                          stage_trial_done = 10, stage_ratio = 11, stage_finish = 12, &
+                          stage_done = 13
+
+    !> The whole state of one Levenberg-Marquardt fit (lm_init, lm_step).
+    !> Components the caller reads or answers in are listed first.
+    type :: lm_state
+        integer :: task = lm_task_done
+            !! the request lm_step returned with
+        integer :: iflag = 0
+            !! MINPACK's iflag for the request; set negative to stop the fit
+        integer :: info = 0
+            !! termination code, once task is lm_task_done (as in lmdif)
+        integer :: nfev = 0
+            !! residual evaluations so far (difference points included)
+        integer :: njev = 0
+            !! Jacobian requests so far (lm_jac_user, lm_jac_rows)
+        integer :: m = 0
+            !! number of residuals
+        integer :: n = 0
+            !! number of variables
+        integer :: ldfjac = 0
+            !! leading dimension of fjac
+        integer :: ncol = 0
+            !! lm_task_fdiff: the number of points, columns of xd
+        real(dp), allocatable :: x(:)
+            !! the current iterate (n)
+        real(dp), allocatable :: fvec(:)
+            !! the residuals at x (m)
+        real(dp), allocatable :: fjac(:, :)
+            !! the Jacobian, then R and the Householder vectors (ldfjac, n)
+        real(dp), allocatable :: xt(:)
+            !! lm_task_fvec: the point (MINPACK's wa2; work array otherwise)
+        real(dp), allocatable :: ft(:)
+            !! lm_task_fvec: its residuals (MINPACK's wa4; work array otherwise)
+        real(dp), allocatable :: xd(:, :)
+            !! lm_task_fdiff: the points, one per column (n, n)
+        real(dp), allocatable :: diag(:)
+            !! the variable scaling (n)
+        real(dp), allocatable :: qtf(:)
+            !! first n components of Q^T fvec (n)
+        integer, allocatable :: ipvt(:)
+            !! the column permutation of the QR factorisation (n)
+        logical :: jfinite = .true.
+            !! lm_jac_rows: false if the stage met a Jacobian row not finite
+
+        ! inputs (lm_init)
+        integer :: jac = lm_jac_difference
+        integer :: maxfev = 0, mode = 1, nprint = 0
+        real(dp) :: ftol = 0, xtol = 0, gtol = 0, epsfcn = 0, factor = 0
+        ! the iteration
+        integer :: stage = stage_done
+        integer :: iter = 0, nfree = 0, pending = 0
+        logical :: bounded = .false., boxok = .false., changed = .false., cut = .false.
+        logical :: proper = .false.
+        real(dp) :: actred = 0, delta = 0, dirder = 0, fnorm = 0, fnorm1 = 0, gnorm = 0
+        real(dp) :: par = 0, pfull = 0, pnorm = 0, prered = 0, ratio = 0, xnorm = 0
+        real(dp), allocatable :: wa1(:), wa3(:)
+            !! work arrays (n)
+        real(dp), allocatable :: lb(:), ub(:)
+            !! the box (bounded only)
+        logical, allocatable :: held(:)
+            !! parameters held on a bound in this iteration (bounded only)
+    end type lm_state
 
     abstract interface
         !> Residual callback of lmdif.
@@ -141,47 +279,6 @@ module minpack_lm
             type(c_ptr), intent(in), value :: udata
                 !! the caller's user data
         end subroutine lmder_fcn
-
-        !> Jacobian stage of a driver built on lm_core other than lmdif and
-        !> lmder (lmstr): from the Jacobian at x, leave R of J P = Q R in the
-        !> upper triangle of r (diagonal included), P in ipvt, the column norms
-        !> of J in acnorm and the first n components of Q^T fvec in qtf; or
-        !> report a Jacobian that is not finite through `finite`.
-        subroutine lm_qr_stage(m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
-                               finite, iflag, udata)
-            import :: dp, c_ptr
-            implicit none
-            integer, intent(in) :: m
-                !! number of residuals
-            integer, intent(in) :: n
-                !! number of variables
-            real(dp), intent(in) :: x(n)
-                !! the current point
-            real(dp), intent(inout) :: fvec(m)
-                !! residuals at x (to be kept)
-            integer, intent(in) :: ldr
-                !! leading dimension of r, at least n
-            real(dp), intent(inout) :: r(ldr, n)
-                !! out: R in rows and columns 1..n
-            integer, intent(out) :: ipvt(n)
-                !! the permutation P
-            real(dp), intent(out) :: acnorm(n)
-                !! Euclidean norms of the columns of J
-            real(dp), intent(out) :: qtf(n)
-                !! first n components of Q^T fvec
-            real(dp), intent(out) :: wa1(n)
-                !! work array
-            real(dp), intent(out) :: wa2(n)
-                !! work array
-            logical, intent(out) :: finite
-                !! false if the Jacobian is not finite (NaN or inf): the stage
-                !! then stops before computing with it, leaving r and qtf
-                !! unfinished
-            integer, intent(inout) :: iflag
-                !! negative on return if a callback asked to stop
-            type(c_ptr), intent(in), value :: udata
-                !! lm_core's udata, passed unchanged
-        end subroutine lm_qr_stage
     end interface
 
     real(dp), parameter :: zero = 0.0_dp, one = 1.0_dp
@@ -247,15 +344,14 @@ contains
             allocate(xs(n, n), fs(m, n), hs(n), cols(n))
             k = 0
             do j = 1, n
-                h = eps * abs(x(j))
-                if (h == zero) h = eps
-                xj = x(j) + h
                 if (boxed) then
                     if (lower(j) == upper(j)) then
                         fjac(1:m, j) = zero
                         cycle
                     end if
-                    if (xj > upper(j)) call box_step(x(j), lower(j), upper(j), h, xj)
+                    call diff_step(x(j), eps, h, xj, lower(j), upper(j))
+                else
+                    call diff_step(x(j), eps, h, xj)
                 end if
                 k = k + 1
                 cols(k) = j
@@ -278,15 +374,14 @@ contains
         end if
         do j = 1, n
             temp = x(j)
-            h = eps * abs(temp)
-            if (h == zero) h = eps
-            xj = temp + h
             if (boxed) then
                 if (lower(j) == upper(j)) then
                     fjac(1:m, j) = zero
                     cycle
                 end if
-                if (xj > upper(j)) call box_step(temp, lower(j), upper(j), h, xj)
+                call diff_step(temp, eps, h, xj, lower(j), upper(j))
+            else
+                call diff_step(temp, eps, h, xj)
             end if
             x(j) = xj
             call fcn(m, n, x, wa, iflag, udata)
@@ -325,6 +420,32 @@ contains
             h = lo - xj0
         end if
     end subroutine box_step
+
+
+    !> The forward-difference step of a parameter (MINPACK-1's fdjac2 rule):
+    !> h = eps |xj0|, or eps when xj0 = 0, and the point xj0 + h; with a box
+    !> [lo, hi] (lo < hi), turned by box_step where xj0 + h would pass hi.
+    pure subroutine diff_step(xj0, eps, h, xj, lo, hi)
+        real(dp), intent(in) :: xj0
+            !! the parameter
+        real(dp), intent(in) :: eps
+            !! sqrt(max(epsfcn, epsmch))
+        real(dp), intent(out) :: h
+            !! the signed step the quotient divides by
+        real(dp), intent(out) :: xj
+            !! the perturbed parameter
+        real(dp), intent(in), optional :: lo
+            !! lower bound (with hi, or neither)
+        real(dp), intent(in), optional :: hi
+            !! upper bound
+
+        h = eps * abs(xj0)
+        if (h == zero) h = eps
+        xj = xj0 + h
+        if (present(hi)) then
+            if (xj > hi) call box_step(xj0, lo, hi, h, xj)
+        end if
+    end subroutine diff_step
 
     !> Minimise the sum of squares of m nonlinear functions in n variables,
     !> with a forward-difference Jacobian (MINPACK-1 `lmdif`).
@@ -396,12 +517,37 @@ contains
             !! on exit: -1 where x is on its lower bound (or fixed), 1 on its
             !! upper bound, 0 elsewhere and when there are no bounds
 
-        integer :: njev
+        type(lm_state) :: st
+        type(c_ptr) :: ud
+        integer :: k
 
-        call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, epsfcn, &
-                     diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
-                     user_data(udata), fdif=fcn, fblk=fcn_block, lower=lower, &
-                     upper=upper, active=active)
+        ! a loop over lm_step answering its requests with the callbacks
+        ud = user_data(udata)
+        call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, factor, nprint, &
+                     jac=lm_jac_difference, diag=diag, ldfjac=ldfjac, fvec=fvec, &
+                     lower=lower, upper=upper)
+        do
+            call lm_step(st)
+            select case (st%task)
+            case (lm_task_fvec)
+                call fcn(m, n, st%xt, st%ft, st%iflag, ud)
+            case (lm_task_fdiff)
+                if (present(fcn_block)) then
+                    call fcn_block(m, n, st%ncol, st%xd, st%fjac(1:m, 1:st%ncol), st%iflag, ud)
+                else
+                    do k = 1, st%ncol
+                        call fcn(m, n, st%xd(:, k), st%fjac(:, k), st%iflag, ud)
+                        if (st%iflag < 0) exit
+                    end do
+                end if
+            case (lm_task_report)
+                call fcn(m, n, st%x, st%fvec, st%iflag, ud)
+            case default
+                exit
+            end select
+        end do
+        call lm_results(st, x, fvec, diag, info, nfev, fjac=fjac, ipvt=ipvt, qtf=qtf)
+        if (present(active)) call lm_active(st, active)
     end subroutine lmdif
 
     !> Minimise the sum of squares of m nonlinear functions in n variables,
@@ -461,9 +607,29 @@ contains
         integer, intent(out), optional :: active(n)
             !! on exit: which parameters are on a bound, as in lmdif
 
-        call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, zero, &
-                     diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
-                     user_data(udata), fder=fcn, lower=lower, upper=upper, active=active)
+        type(lm_state) :: st
+        type(c_ptr) :: ud
+
+        ! a loop over lm_step answering its requests with the callback
+        ud = user_data(udata)
+        call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, zero, mode, factor, nprint, &
+                     jac=lm_jac_user, diag=diag, ldfjac=ldfjac, fvec=fvec, lower=lower, &
+                     upper=upper)
+        do
+            call lm_step(st)
+            select case (st%task)
+            case (lm_task_fvec)
+                call fcn(m, n, st%xt, st%ft, st%fjac, st%ldfjac, st%iflag, ud)
+            case (lm_task_fjac)
+                call fcn(m, n, st%x, st%fvec, st%fjac, st%ldfjac, st%iflag, ud)
+            case (lm_task_report)
+                call fcn(m, n, st%x, st%fvec, st%fjac, st%ldfjac, st%iflag, ud)
+            case default
+                exit
+            end select
+        end do
+        call lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
+        if (present(active)) call lm_active(st, active)
     end subroutine lmder
 
     !> Simplified lmdif (MINPACK-1 `lmdif1`): ftol = xtol = tol, gtol = 0,
@@ -574,494 +740,821 @@ contains
         end do
     end subroutine qr_qtb
 
-    !> The Levenberg-Marquardt iteration shared by lmdif, lmder and lmstr
-    !> (MINPACK-1 user guide, chapter 2; Moré 1978); arguments as in lmdif.
-    !>
-    !> Exactly one of fdif and fder is present. With fder, the Jacobian comes
-    !> from fder (lmder). With fdif alone, it is a forward difference (lmdif).
-    !> With fdif and fqr, fdif only evaluates residuals (iflag 1) and reports
-    !> progress (iflag 0), and fqr is the whole Jacobian and QR stage (lmstr:
-    !> progress is then reported before the Jacobian, as in MINPACK-1, and fjac
-    !> need only have n rows). Everything else is the same for all three.
-    recursive subroutine lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, &
-                                 epsfcn, diag, mode, factor, nprint, info, nfev, njev, &
-                                 ipvt, qtf, udata, fdif, fder, fqr, fblk, lower, upper, &
-                                 active)
-        integer, intent(in) :: m, n, ldfjac, maxfev, mode, nprint
-        real(dp), intent(inout) :: x(n), fvec(m), diag(n)
-        real(dp), intent(out) :: fjac(ldfjac, n), qtf(n)
-        real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
-        integer, intent(out) :: info, nfev, njev, ipvt(n)
-        type(c_ptr), intent(in), value :: udata
-        procedure(lmdif_fcn), optional :: fdif
-        procedure(lmder_fcn), optional :: fder
-        procedure(lm_qr_stage), optional :: fqr
-            !! Jacobian and QR stage replacing fdjac2/fder and qrfac (lmstr)
-        procedure(lmdif_block_fcn), optional :: fblk
-            !! with fdif: evaluates a difference Jacobian's points in one call
+    !> Start a Levenberg-Marquardt fit by reverse communication (see
+    !> "Reverse communication" in the module header): check the input, copy
+    !> it into st and allocate its arrays. Arguments as in lmdif. Nothing is
+    !> evaluated here; the first lm_step asks for the residuals at x. On
+    !> improper input (the conditions of lmdif) the first lm_step returns
+    !> done with info = 0 (after a report if nprint > 0), having asked for no
+    !> evaluation.
+    pure subroutine lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, factor, &
+                            nprint, jac, diag, ldfjac, fvec, lower, upper)
+        type(lm_state), intent(out) :: st
+            !! the state (anything it held is discarded)
+        integer, intent(in) :: m
+            !! number of residuals (m >= n)
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(in) :: x(n)
+            !! the starting point
+        real(dp), intent(in) :: ftol
+            !! tolerance on the relative reduction of the sum of squares
+        real(dp), intent(in) :: xtol
+            !! tolerance on the relative change of x
+        real(dp), intent(in) :: gtol
+            !! tolerance on the orthogonality of fvec and the Jacobian
+        integer, intent(in) :: maxfev
+            !! maximum number of residual evaluations
+        real(dp), intent(in) :: epsfcn
+            !! relative error of the residuals (lm_jac_difference)
+        integer, intent(in) :: mode
+            !! 1: scale from the Jacobian's column norms; 2: use diag
+        real(dp), intent(in) :: factor
+            !! initial step bound factor
+        integer, intent(in) :: nprint
+            !! a report every nprint iterations and at the end (0: never)
+        integer, intent(in), optional :: jac
+            !! lm_jac_difference (default: the state asks for difference
+            !! points, as lmdif) or lm_jac_user (it asks for the Jacobian,
+            !! as lmder)
+        real(dp), intent(in), optional :: diag(n)
+            !! the variable scaling (needed with mode = 2)
+        integer, intent(in), optional :: ldfjac
+            !! leading dimension of st%fjac (default m)
+        real(dp), intent(in), optional :: fvec(m)
+            !! the starting content of st%fvec and st%ft (MINPACK's drivers
+            !! hand the caller's fvec to the first evaluation and to a report)
         real(dp), intent(in), optional :: lower(n)
-            !! lower bounds (absent: -inf); with fdif or fder only
+            !! lower bounds on x (see "Bounds" above; not with lm_jac_rows)
         real(dp), intent(in), optional :: upper(n)
-            !! upper bounds (absent: +inf)
-        integer, intent(out), optional :: active(n)
-            !! on exit: -1 where x is on its lower bound, 1 on its upper, 0 else
+            !! upper bounds on x
 
-        real(dp), allocatable :: wa1(:), wa2(:), wa3(:), wa4(:), lb(:), ub(:)
-        logical, allocatable :: held(:)
-        integer :: i, iflag, iter, j, l, ldmin, nfree, pending
-        logical :: bounded, boxok, changed, cut, jfinite
-        real(dp) :: actred, delta, dirder, fnorm, fnorm1, gnorm, par, pfull, pnorm, &
-                    prered, ratio, s, temp, temp1, temp2, xnorm
+        integer :: j, ldmin, mm, nn
 
-        info = 0
-        iflag = 0
-        nfev = 0
-        njev = 0
-        delta = zero
-        xnorm = zero
-        bounded = present(lower) .or. present(upper)
-        cut = .false.
-        boxok = .false.
-        changed = .false.
-        pending = 0
-        nfree = n
+        st%m = m
+        st%n = n
+        if (present(jac)) st%jac = jac
+        ldmin = m
+        if (st%jac == lm_jac_rows) ldmin = n
+        st%ldfjac = ldmin
+        if (present(ldfjac)) st%ldfjac = ldfjac
+        st%ftol = ftol
+        st%xtol = xtol
+        st%gtol = gtol
+        st%maxfev = maxfev
+        st%epsfcn = epsfcn
+        st%mode = mode
+        st%factor = factor
+        st%nprint = nprint
+        st%nfree = n
+        st%bounded = present(lower) .or. present(upper)
+        ! every array lm_step works on, also on improper input (sizes >= 0)
+        nn = max(n, 0)
+        mm = max(m, 0)
+        allocate(st%x(nn), st%fvec(mm), st%diag(nn), st%fjac(max(st%ldfjac, 0), nn), &
+                 st%xt(nn), st%ft(mm), st%wa1(nn), st%wa3(nn), st%qtf(nn), st%ipvt(nn))
+        st%x = x
+        st%fvec = zero
+        if (present(fvec)) st%fvec = fvec
+        st%ft = st%fvec
+        st%diag = zero
+        if (present(diag)) st%diag = diag
+        st%fjac = zero
+        st%qtf = zero
+        st%ipvt = 0
+        st%task = lm_task_done
+        st%stage = stage_finish
 
-        main: block
-            ! check the input
-            ldmin = m
-            if (present(fqr)) ldmin = n
-            if (n <= 0 .or. m < n .or. ldfjac < ldmin .or. ftol < zero .or. xtol < zero &
-                .or. gtol < zero .or. maxfev <= 0 .or. factor <= zero) exit main
-            if (mode == 2) then
-                do j = 1, n
-                    if (.not. (diag(j) > zero)) exit main
-                end do
-            end if
-            if (bounded) then
-                ! the box: every lower <= upper (no NaN), x0 inside it (not
-                ! in MINPACK-1); lmstr's row-wise stage takes no bounds
-                if (present(fqr)) exit main
-                allocate(lb(n), ub(n), held(n))
-                lb = -huge(one)
-                ub = huge(one)
-                if (present(lower)) lb = lower
-                if (present(upper)) ub = upper
-                held = .false.
-                do j = 1, n
-                    ! (NaN first: an ordered comparison with NaN would raise
-                    ! the invalid-operation flag)
-                    if (ieee_is_nan(lb(j)) .or. ieee_is_nan(ub(j)) .or. ieee_is_nan(x(j))) &
-                        exit main
-                    if (.not. (lb(j) <= ub(j))) exit main
-                    if (.not. (lb(j) <= x(j) .and. x(j) <= ub(j))) exit main
-                end do
-                nfree = count(lb < ub)
-                boxok = .true.
-            end if
-            allocate(wa1(n), wa2(n), wa3(n), wa4(m))
+        ! check the input
+        if (n <= 0 .or. m < n .or. st%ldfjac < ldmin .or. ftol < zero .or. xtol < zero &
+            .or. gtol < zero .or. maxfev <= 0 .or. factor <= zero) return
+        if (st%jac /= lm_jac_difference .and. st%jac /= lm_jac_user .and. &
+            st%jac /= lm_jac_rows) return
+        if (mode == 2) then
+            do j = 1, n
+                if (.not. (st%diag(j) > zero)) return
+            end do
+        end if
+        if (st%bounded) then
+            ! the box: every lower <= upper (no NaN), x0 inside it (not in
+            ! MINPACK-1); lmstr's row-wise stage takes no bounds
+            if (st%jac == lm_jac_rows) return
+            allocate(st%lb(n), st%ub(n), st%held(n))
+            st%lb = -huge(one)
+            st%ub = huge(one)
+            if (present(lower)) st%lb = lower
+            if (present(upper)) st%ub = upper
+            st%held = .false.
+            do j = 1, n
+                ! (NaN first: an ordered comparison with NaN would raise the
+                ! invalid-operation flag)
+                if (ieee_is_nan(st%lb(j)) .or. ieee_is_nan(st%ub(j)) .or. ieee_is_nan(x(j))) &
+                    return
+                if (.not. (st%lb(j) <= st%ub(j))) return
+                if (.not. (st%lb(j) <= x(j) .and. x(j) <= st%ub(j))) return
+            end do
+            st%nfree = count(st%lb < st%ub)
+            st%boxok = .true.
+        end if
+        if (st%jac == lm_jac_difference) allocate(st%xd(n, n))
+        st%proper = .true.
+        st%stage = stage_start
+    end subroutine lm_init
 
-            ! residuals at the starting point; no fit can start where they
-            ! are not finite (not in MINPACK-1)
-            iflag = 1
-            call evaluate(x, fvec)
-            nfev = 1
-            if (iflag < 0) exit main
-            if (.not. all_finite(m, fvec)) then
-                info = info_nonfinite_start
-                exit main
-            end if
-            fnorm = enorm(m, fvec)
+    !> Advance the fit until it needs something from its caller; st%task
+    !> says what (see "Reverse communication" in the module header). The
+    !> iteration is MINPACK-1's lmdif/lmder (user guide, chapter 2; Moré 1978),
+    !> with the bounds and non-finite tests described above.
+    pure recursive subroutine lm_step(st)
+        type(lm_state), intent(inout) :: st
+            !! the fit (from lm_init), with the last request answered
 
-            par = zero
-            iter = 1
-            outer: do
-                if (present(fqr)) then
-                    ! progress report, then the Jacobian folded into R and qtf
-                    call progress()
-                    if (iflag < 0) exit main
-                    iflag = 2
-                    call fqr(m, n, x, fvec, fjac, ldfjac, ipvt, wa2, qtf, wa1, wa3, jfinite, &
-                             iflag, udata)
-                    if (iflag < 0) exit main
-                    njev = njev + 1
-                    if (.not. jfinite) then
-                        info = info_nonfinite_jacobian
-                        exit main
-                    end if
-                else
-                    ! Jacobian
-                    iflag = 2
-                    if (present(fdif)) then
-                        call fdjac2(fdif, m, n, x, fvec, fjac, ldfjac, iflag, epsfcn, wa4, &
-                                    udata, fblk, lb, ub)
-                        nfev = nfev + nfree
-                    else
-                        call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
-                        njev = njev + 1
-                    end if
-                    if (iflag < 0) exit main
-                    do j = 1, n
-                        if (.not. all_finite(m, fjac(1:m, j))) then
-                            info = info_nonfinite_jacobian
-                            exit main
-                        end if
-                    end do
+        ! the work happens on the state's arrays as explicit-shape dummies
+        ! (which the compiler may take not to alias, as in MINPACK-1's own
+        ! routines); the box and difference points only where they exist
+        call lm_advance(st, st%m, st%n, st%ldfjac, st%x, st%fvec, st%fjac, st%diag, st%qtf, &
+                        st%ipvt, st%xt, st%ft, st%wa1, st%wa3, st%xd, st%lb, st%ub, st%held)
+    end subroutine lm_step
 
-                    ! bounds: hold the parameters that the gradient pushes
-                    ! out of the box (not in MINPACK-1)
-                    if (bounded) call hold()
+    !> lm_step's work, on the state's arrays. While it runs they are
+    !> reached through these arguments only, never through st.
+    pure recursive subroutine lm_advance(st, m, n, ldfjac, x, fvec, fjac, diag, qtf, ipvt, &
+                                         xt, ft, wa1, wa3, xd, lb, ub, held)
+        type(lm_state), intent(inout) :: st
+            !! the fit: its scalars
+        integer, intent(in) :: m
+            !! st%m
+        integer, intent(in) :: n
+            !! st%n
+        integer, intent(in) :: ldfjac
+            !! st%ldfjac
+        real(dp), intent(inout) :: x(n)
+            !! st%x
+        real(dp), intent(inout) :: fvec(m)
+            !! st%fvec
+        real(dp), intent(inout) :: fjac(ldfjac, n)
+            !! st%fjac
+        real(dp), intent(inout) :: diag(n)
+            !! st%diag
+        real(dp), intent(inout) :: qtf(n)
+            !! st%qtf
+        integer, intent(inout) :: ipvt(n)
+            !! st%ipvt
+        real(dp), intent(inout) :: xt(n)
+            !! st%xt
+        real(dp), intent(inout) :: ft(m)
+            !! st%ft
+        real(dp), intent(inout) :: wa1(n)
+            !! st%wa1
+        real(dp), intent(inout) :: wa3(n)
+            !! st%wa3
+        real(dp), intent(inout), optional :: xd(n, n)
+            !! st%xd (lm_jac_difference)
+        real(dp), intent(in), optional :: lb(n)
+            !! st%lb (bounded)
+        real(dp), intent(in), optional :: ub(n)
+            !! st%ub (bounded)
+        logical, intent(inout), optional :: held(n)
+            !! st%held (bounded)
 
-                    call progress()
-                    if (iflag < 0) exit main
+        integer :: i, j, k, l
+        real(dp) :: eps, h, s, temp, temp1, temp2
+        logical :: due
 
-                    ! QR factorisation of the Jacobian
-                    call qrfac(m, n, fjac, ldfjac, .true., ipvt, wa1, wa2, wa3)
+        do
+            select case (st%stage)
+            case (stage_start)
+                ! residuals at the starting point
+                xt = x
+                call lm_request(st, lm_task_fvec, 1, stage_start_done)
+                return
+
+            case (stage_start_done)
+                fvec = ft
+                st%nfev = 1
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
                 end if
+                ! no fit can start where they are not finite (not in MINPACK-1)
+                if (.not. all_finite(m, fvec)) then
+                    st%info = info_nonfinite_start
+                    st%stage = stage_finish
+                    cycle
+                end if
+                st%fnorm = enorm(m, fvec)
+                st%par = zero
+                st%iter = 1
+                st%stage = stage_outer
 
+            case (stage_outer)
+                ! the Jacobian at x
+                select case (st%jac)
+                case (lm_jac_rows)
+                    ! progress report, then the Jacobian folded into R and qtf
+                    call report_due(st, stage_rows_jac, due)
+                    if (due) return
+                    st%stage = stage_rows_jac
+                case (lm_jac_user)
+                    call lm_request(st, lm_task_fjac, 2, stage_jac_done)
+                    return
+                case default
+                    ! the points of a forward-difference Jacobian (fdjac2's
+                    ! rule; a fixed parameter gets none)
+                    eps = sqrt(max(st%epsfcn, epsmch))
+                    k = 0
+                    do j = 1, n
+                        if (st%bounded) then
+                            if (lb(j) == ub(j)) cycle
+                            call diff_step(x(j), eps, h, temp, lb(j), ub(j))
+                        else
+                            call diff_step(x(j), eps, h, temp)
+                        end if
+                        k = k + 1
+                        xd(:, k) = x
+                        xd(j, k) = temp
+                    end do
+                    st%ncol = k
+                    if (k > 0) then
+                        call lm_request(st, lm_task_fdiff, 2, stage_jac_done)
+                        return
+                    end if
+                    st%iflag = 2
+                    st%stage = stage_jac_done
+                end select
+
+            case (stage_rows_jac)
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+                call lm_request(st, lm_task_fjac, 2, stage_rows_done)
+                return
+
+            case (stage_rows_done)
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+                st%njev = st%njev + 1
+                if (.not. st%jfinite) then
+                    st%info = info_nonfinite_jacobian
+                    st%stage = stage_finish
+                    cycle
+                end if
+                st%stage = stage_scale
+
+            case (stage_jac_done)
+                if (st%jac == lm_jac_difference) then
+                    st%nfev = st%nfev + st%nfree
+                    if (st%iflag < 0) then
+                        st%stage = stage_finish
+                        cycle
+                    end if
+                    ! column k of fjac holds f at point k, the point of
+                    ! column j >= k (x has not changed, so neither have the
+                    ! steps): the quotients from the last column down
+                    eps = sqrt(max(st%epsfcn, epsmch))
+                    k = st%ncol
+                    do j = n, 1, -1
+                        if (st%bounded) then
+                            if (lb(j) == ub(j)) then
+                                fjac(1:m, j) = zero
+                                cycle
+                            end if
+                            call diff_step(x(j), eps, h, temp, lb(j), ub(j))
+                        else
+                            call diff_step(x(j), eps, h, temp)
+                        end if
+                        do i = 1, m
+                            fjac(i, j) = (fjac(i, k) - fvec(i)) / h
+                        end do
+                        k = k - 1
+                    end do
+                else
+                    st%njev = st%njev + 1
+                    if (st%iflag < 0) then
+                        st%stage = stage_finish
+                        cycle
+                    end if
+                end if
+                do j = 1, n
+                    if (.not. all_finite(m, fjac(1:m, j))) then
+                        st%info = info_nonfinite_jacobian
+                        st%stage = stage_finish
+                        exit
+                    end if
+                end do
+                if (st%info /= 0) cycle
+
+                ! bounds: hold the parameters that the gradient pushes out of
+                ! the box (not in MINPACK-1)
+                if (st%bounded) call hold(st, m, n, x, fvec, fjac, ldfjac, lb, ub, held)
+
+                call report_due(st, stage_qr, due)
+                if (due) return
+                st%stage = stage_qr
+
+            case (stage_qr)
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+                ! QR factorisation of the Jacobian
+                call qrfac(m, n, fjac, ldfjac, .true., ipvt, wa1, xt, wa3)
+                st%stage = stage_scale
+
+            case (stage_scale)
                 ! on the first iteration, scale and set the initial step bound
-                if (iter == 1) then
-                    if (mode /= 2) then
+                if (st%iter == 1) then
+                    if (st%mode /= 2) then
                         do j = 1, n
-                            diag(j) = wa2(j)
-                            if (wa2(j) == zero) diag(j) = one
+                            diag(j) = xt(j)
+                            if (xt(j) == zero) diag(j) = one
                         end do
                     end if
                     do j = 1, n
                         wa3(j) = diag(j) * x(j)
                     end do
-                    xnorm = enorm(n, wa3)
-                    delta = factor * xnorm
-                    if (delta == zero) delta = factor
+                    st%xnorm = enorm(n, wa3)
+                    st%delta = st%factor * st%xnorm
+                    if (st%delta == zero) st%delta = st%factor
                 end if
 
-                ! Q^T fvec; its first n components go to qtf (fqr has done this)
-                if (.not. present(fqr)) then
-                    do i = 1, m
-                        wa4(i) = fvec(i)
-                    end do
-                    call qr_qtb(m, n, fjac, ldfjac, wa1, wa4)
+                ! Q^T fvec; its first n components go to qtf (lmstr's stage
+                ! has done this)
+                if (st%jac /= lm_jac_rows) then
+                    ft = fvec
+                    call qr_qtb(m, n, fjac, ldfjac, wa1, ft)
                     do j = 1, n
-                        qtf(j) = wa4(j)
+                        qtf(j) = ft(j)
                     end do
                 end if
 
                 ! norm of the scaled gradient
-                gnorm = zero
-                if (fnorm /= zero) then
+                st%gnorm = zero
+                if (st%fnorm /= zero) then
                     do j = 1, n
                         l = ipvt(j)
-                        if (wa2(l) /= zero) then
+                        if (xt(l) /= zero) then
                             s = zero
                             do i = 1, j
-                                s = s + fjac(i, j) * (qtf(i) / fnorm)
+                                s = s + fjac(i, j) * (qtf(i) / st%fnorm)
                             end do
                             ! max(gnorm, |.|) that keeps a NaN (Fortran's max
                             ! may drop it): residuals and Jacobian are finite
                             ! here, but should this quotient still be NaN
                             ! (inf / inf), it must not pass as a zero gradient
                             ! (info 4)
-                            temp = abs(s / wa2(l))
-                            if (.not. (temp <= gnorm)) gnorm = temp
+                            temp = abs(s / xt(l))
+                            if (.not. (temp <= st%gnorm)) st%gnorm = temp
                         end if
                     end do
                 end if
-                if (gnorm <= gtol) info = 4
+                if (st%gnorm <= st%gtol) st%info = 4
                 ! bounds: a convergence found at the end of the last step
                 ! stands if the parameters held then are still the ones to
                 ! hold here; if not, the fit goes on with the new set
-                if (pending /= 0 .and. info == 0 .and. .not. changed) info = pending
-                pending = 0
-                if (info /= 0) exit main
-
-                if (mode /= 2) then
-                    do j = 1, n
-                        diag(j) = max(diag(j), wa2(j))
-                    end do
-                end if
-
-                inner: do
-                    ! Levenberg-Marquardt parameter and step
-                    call lmpar(n, fjac, ldfjac, ipvt, diag, qtf, delta, par, wa1, wa2, &
-                               wa3, wa4)
-                    do j = 1, n
-                        wa1(j) = -wa1(j)
-                        wa2(j) = x(j) + wa1(j)
-                        wa3(j) = diag(j) * wa1(j)
-                    end do
-                    pnorm = enorm(n, wa3)
-                    pfull = pnorm
-                    if (iter == 1) delta = min(delta, pnorm)
-
-                    ! bounds: keep the step in the box (not in MINPACK-1);
-                    ! cut tells whether it changed the step
-                    if (bounded) call clip_step()
-
-                    if (cut .and. pnorm == zero) then
-                        ! every component pushed a parameter on its bound out
-                        ! of the box: no trial point, a failed step
-                        fnorm1 = fnorm
-                    else
-                        iflag = 1
-                        call evaluate(wa2, wa4)
-                        nfev = nfev + 1
-                        if (iflag < 0) exit main
-                        if (all_finite(m, wa4)) then
-                            fnorm1 = enorm(m, wa4)
-                        else
-                            ! not in MINPACK-1: residuals that are not finite
-                            ! give an infinite sum of squares, so the step
-                            ! fails below (actred = -1, the step bound cut
-                            ! tenfold) and is never accepted
-                            fnorm1 = ieee_value(one, ieee_positive_inf)
-                        end if
-                    end if
-
-                    ! actual and predicted relative reductions, directional derivative
-                    actred = -one
-                    if (p1 * fnorm1 < fnorm) actred = one - (fnorm1 / fnorm)**2
-                    do j = 1, n
-                        wa3(j) = zero
-                        l = ipvt(j)
-                        temp = wa1(l)
-                        do i = 1, j
-                            wa3(i) = wa3(i) + fjac(i, j) * temp
-                        end do
-                    end do
-                    temp1 = enorm(n, wa3) / fnorm
-                    if (.not. cut) then
-                        temp2 = (sqrt(par) * pnorm) / fnorm
-                        prered = temp1**2 + temp2**2 / p5
-                        dirder = -(temp1**2 + temp2**2)
-                        ratio = zero
-                        if (prered /= zero) ratio = actred / prered
-                    else
-                        ! the step s was cut or projected onto the box: the
-                        ! model's reduction for s itself, with wa3 = R P^T s
-                        ! and Q^T J s = (wa3, 0): ||f||^2 - ||f + J s||^2 =
-                        ! -2 qtf.wa3 - ||wa3||^2 (relative to ||f||^2), and
-                        ! the directional derivative f^T J s / ||f||^2; the
-                        ! step bound is then updated from the full LM step
-                        dirder = zero
-                        do j = 1, n
-                            dirder = dirder + (qtf(j) / fnorm) * (wa3(j) / fnorm)
-                        end do
-                        prered = -2 * dirder - temp1**2
-                        ratio = zero
-                        if (prered > zero) ratio = actred / prered
-                        pnorm = pfull
-                    end if
-
-                    ! update the step bound
-                    if (ratio <= p25) then
-                        if (actred >= zero) then
-                            temp = p5
-                        else
-                            temp = p5 * dirder / (dirder + p5 * actred)
-                        end if
-                        if (p1 * fnorm1 >= fnorm .or. temp < p1) temp = p1
-                        delta = temp * min(delta, pnorm / p1)
-                        par = par / temp
-                    else if (par == zero .or. ratio >= p75) then
-                        delta = pnorm / p5
-                        par = p5 * par
-                    end if
-
-                    ! accept a successful step
-                    if (ratio >= p0001) then
-                        do j = 1, n
-                            x(j) = wa2(j)
-                            wa2(j) = diag(j) * x(j)
-                        end do
-                        do i = 1, m
-                            fvec(i) = wa4(i)
-                        end do
-                        xnorm = enorm(n, wa2)
-                        fnorm = fnorm1
-                        iter = iter + 1
-                    end if
-
-                    ! convergence (a step cut short by a bound says nothing
-                    ! about the reduction still possible: no ftol test then)
-                    if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one &
-                        .and. .not. cut) info = 1
-                    if (delta <= xtol * xnorm) info = 2
-                    if (abs(actred) <= ftol .and. prered <= ftol .and. p5 * ratio <= one &
-                        .and. info == 2 .and. .not. cut) info = 3
-                    if (info /= 0 .and. bounded .and. ratio >= p0001) then
-                        ! bounds: x moved while parameters were held, and the
-                        ! gradient at the new x may release some; decide on
-                        ! the Jacobian there (one more Jacobian evaluation)
-                        if (any(held .and. lb < ub)) then
-                            pending = info
-                            info = 0
-                        end if
-                    end if
-                    if (info /= 0) exit main
-
-                    ! tolerances too small, or out of evaluations
-                    if (nfev >= maxfev) info = 5
-                    if (abs(actred) <= epsmch .and. prered <= epsmch .and. p5 * ratio <= one &
-                        .and. .not. cut) info = 6
-                    if (delta <= epsmch * xnorm) info = 7
-                    if (gnorm <= epsmch) info = 8
-                    if (info /= 0) exit main
-
-                    if (ratio >= p0001) exit inner
-                end do inner
-            end do outer
-        end block main
-
-        if (iflag < 0) info = iflag
-        iflag = 0
-        if (nprint > 0) call report()
-        if (present(active)) then
-            active = 0
-            if (boxok) then
-                where (x <= lb) active = -1
-                where (x >= ub .and. lb < ub) active = 1
-            end if
-        end if
-
-    contains
-
-        !> Hold each parameter that sits on a bound while the gradient of
-        !> the sum of squares, g_j = (J^T f)_j, points out of the box (g_j > 0
-        !> on the lower bound, g_j < 0 on the upper), and each fixed one
-        !> (lower = upper): zero its column of the Jacobian, so that qrfac,
-        !> lmpar and the scaling see a problem without it (its step is zero).
-        subroutine hold()
-            real(dp) :: g
-            logical :: before
-
-            changed = .false.
-            do j = 1, n
-                before = held(j)
-                held(j) = .false.
-                if (lb(j) == ub(j)) then
-                    held(j) = .true.
-                else if (x(j) == lb(j) .or. x(j) == ub(j)) then
-                    g = zero
-                    do i = 1, m
-                        g = g + fjac(i, j) * fvec(i)
-                    end do
-                    held(j) = (x(j) == lb(j) .and. g > zero) .or. (x(j) == ub(j) .and. g < zero)
-                end if
-                if (held(j)) fjac(1:m, j) = zero
-                if (held(j) .neqv. before) changed = .true.
-            end do
-        end subroutine hold
-
-        !> Keep the trial point wa2 = x + wa1 in the box. Components that
-        !> push a parameter on a bound outwards are zeroed; then the step is
-        !> scaled by the largest alpha <= 1 that keeps every parameter in the
-        !> box, the parameter that sets alpha is put on its bound, and any
-        !> within rounding of a bound is put on it. Sets cut when the step
-        !> changed (then wa1 is the step taken, wa2 = x + wa1, pnorm its
-        !> scaled norm); otherwise wa1, wa2, wa3 and pnorm are left as they are.
-        subroutine clip_step()
-            real(dp) :: alpha, t, tol
-            integer :: jlim
-            logical :: scaled
-
-            cut = .false.
-            do j = 1, n
-                if ((wa1(j) < zero .and. x(j) <= lb(j)) .or. &
-                    (wa1(j) > zero .and. x(j) >= ub(j))) then
-                    wa1(j) = zero
-                    cut = .true.
-                end if
-            end do
-            alpha = one
-            jlim = 0
-            do j = 1, n
-                if (x(j) + wa1(j) > ub(j)) then
-                    t = (ub(j) - x(j)) / wa1(j)
-                else if (x(j) + wa1(j) < lb(j)) then
-                    t = (lb(j) - x(j)) / wa1(j)
-                else
+                if (st%pending /= 0 .and. st%info == 0 .and. .not. st%changed) &
+                    st%info = st%pending
+                st%pending = 0
+                if (st%info /= 0) then
+                    st%stage = stage_finish
                     cycle
                 end if
-                if (t < alpha) then
-                    alpha = t
-                    jlim = j
+
+                if (st%mode /= 2) then
+                    do j = 1, n
+                        diag(j) = max(diag(j), xt(j))
+                    end do
                 end if
-            end do
-            if (jlim /= 0) cut = .true.
-            scaled = cut
-            do j = 1, n
-                ! x + alpha wa1 carries a rounding error up to a few ulps of
-                ! |x| + |alpha wa1|: a value within that of a bound (or past
-                ! it) is put on the bound and, on a cut step, one within that
-                ! of zero (a cancellation) on zero, where the difference step
-                ! is not lost in the noise of x
-                if (scaled) wa2(j) = x(j) + alpha * wa1(j)
-                tol = 4 * epsmch * (abs(x(j)) + abs(alpha * wa1(j)))
-                if (j == jlim) then
-                    if (wa1(j) > zero) then
-                        wa2(j) = ub(j)
-                    else
-                        wa2(j) = lb(j)
-                    end if
-                else if (wa2(j) >= ub(j) - tol) then
-                    if (wa2(j) /= ub(j)) cut = .true.
-                    wa2(j) = ub(j)
-                else if (wa2(j) <= lb(j) + tol) then
-                    if (wa2(j) /= lb(j)) cut = .true.
-                    wa2(j) = lb(j)
-                else if (scaled .and. abs(wa2(j)) <= tol .and. lb(j) <= zero &
-                         .and. zero <= ub(j)) then
-                    wa2(j) = zero
+                st%stage = stage_inner
+
+            case (stage_inner)
+                ! Levenberg-Marquardt parameter and step
+                call lmpar(n, fjac, ldfjac, ipvt, diag, qtf, st%delta, st%par, &
+                           wa1, xt, wa3, ft)
+                do j = 1, n
+                    wa1(j) = -wa1(j)
+                    xt(j) = x(j) + wa1(j)
+                    wa3(j) = diag(j) * wa1(j)
+                end do
+                st%pnorm = enorm(n, wa3)
+                st%pfull = st%pnorm
+                if (st%iter == 1) st%delta = min(st%delta, st%pnorm)
+
+                ! bounds: keep the step in the box (not in MINPACK-1); cut
+                ! tells whether it changed the step
+                if (st%bounded) call clip_step(st, n, x, diag, lb, ub, wa1, xt, wa3)
+
+                if (st%cut .and. st%pnorm == zero) then
+                    ! every component pushed a parameter on its bound out of
+                    ! the box: no trial point, a failed step
+                    st%fnorm1 = st%fnorm
+                    st%stage = stage_ratio
+                else
+                    call lm_request(st, lm_task_fvec, 1, stage_trial_done)
+                    return
                 end if
-            end do
-            if (.not. cut) return
-            do j = 1, n
-                wa1(j) = wa2(j) - x(j)
-                wa3(j) = diag(j) * wa1(j)
-            end do
-            pnorm = enorm(n, wa3)
-            ! a component below the rounding of the step as a whole (lmpar's
-            ! solution is accurate to about epsmch * pnorm in the scaled
-            ! variables) is noise: it is dropped, so that a parameter does
-            ! not drift to a value such as 1e-24, where the forward
-            ! difference step epsfcn |x| is lost in the residuals' rounding
-            do j = 1, n
-                if (wa1(j) /= zero .and. abs(wa3(j)) <= epsmch * pnorm) then
-                    wa1(j) = zero
-                    wa2(j) = x(j)
+
+            case (stage_trial_done)
+                st%nfev = st%nfev + 1
+                if (st%iflag < 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+                if (all_finite(m, ft)) then
+                    st%fnorm1 = enorm(m, ft)
+                else
+                    ! not in MINPACK-1: residuals that are not finite give an
+                    ! infinite sum of squares, so the step fails below
+                    ! (actred = -1, the step bound cut tenfold) and is never
+                    ! accepted
+                    st%fnorm1 = ieee_value(one, ieee_positive_inf)
+                end if
+                st%stage = stage_ratio
+
+            case (stage_ratio)
+                ! actual and predicted relative reductions, directional derivative
+                st%actred = -one
+                if (p1 * st%fnorm1 < st%fnorm) st%actred = one - (st%fnorm1 / st%fnorm)**2
+                do j = 1, n
                     wa3(j) = zero
+                    l = ipvt(j)
+                    temp = wa1(l)
+                    do i = 1, j
+                        wa3(i) = wa3(i) + fjac(i, j) * temp
+                    end do
+                end do
+                temp1 = enorm(n, wa3) / st%fnorm
+                if (.not. st%cut) then
+                    temp2 = (sqrt(st%par) * st%pnorm) / st%fnorm
+                    st%prered = temp1**2 + temp2**2 / p5
+                    st%dirder = -(temp1**2 + temp2**2)
+                    st%ratio = zero
+                    if (st%prered /= zero) st%ratio = st%actred / st%prered
+                else
+                    ! the step s was cut or projected onto the box: the
+                    ! model's reduction for s itself, with wa3 = R P^T s and
+                    ! Q^T J s = (wa3, 0): ||f||^2 - ||f + J s||^2 =
+                    ! -2 qtf.wa3 - ||wa3||^2 (relative to ||f||^2), and the
+                    ! directional derivative f^T J s / ||f||^2; the step
+                    ! bound is then updated from the full LM step
+                    st%dirder = zero
+                    do j = 1, n
+                        st%dirder = st%dirder + (qtf(j) / st%fnorm) * (wa3(j) / st%fnorm)
+                    end do
+                    st%prered = -2 * st%dirder - temp1**2
+                    st%ratio = zero
+                    if (st%prered > zero) st%ratio = st%actred / st%prered
+                    st%pnorm = st%pfull
                 end if
-            end do
-        end subroutine clip_step
 
-        !> Residuals at xx into f (iflag = 1), through whichever callback we have.
-        subroutine evaluate(xx, f)
-            real(dp), intent(in) :: xx(n)
-            real(dp), intent(inout) :: f(m)
+                ! update the step bound
+                if (st%ratio <= p25) then
+                    if (st%actred >= zero) then
+                        temp = p5
+                    else
+                        temp = p5 * st%dirder / (st%dirder + p5 * st%actred)
+                    end if
+                    if (p1 * st%fnorm1 >= st%fnorm .or. temp < p1) temp = p1
+                    st%delta = temp * min(st%delta, st%pnorm / p1)
+                    st%par = st%par / temp
+                else if (st%par == zero .or. st%ratio >= p75) then
+                    st%delta = st%pnorm / p5
+                    st%par = p5 * st%par
+                end if
 
-            if (present(fdif)) then
-                call fdif(m, n, xx, f, iflag, udata)
+                ! accept a successful step
+                if (st%ratio >= p0001) then
+                    do j = 1, n
+                        x(j) = xt(j)
+                        xt(j) = diag(j) * x(j)
+                    end do
+                    do i = 1, m
+                        fvec(i) = ft(i)
+                    end do
+                    st%xnorm = enorm(n, xt)
+                    st%fnorm = st%fnorm1
+                    st%iter = st%iter + 1
+                end if
+
+                ! convergence (a step cut short by a bound says nothing about
+                ! the reduction still possible: no ftol test then)
+                if (abs(st%actred) <= st%ftol .and. st%prered <= st%ftol &
+                    .and. p5 * st%ratio <= one .and. .not. st%cut) st%info = 1
+                if (st%delta <= st%xtol * st%xnorm) st%info = 2
+                if (abs(st%actred) <= st%ftol .and. st%prered <= st%ftol &
+                    .and. p5 * st%ratio <= one .and. st%info == 2 .and. .not. st%cut) &
+                    st%info = 3
+                if (st%info /= 0 .and. st%bounded .and. st%ratio >= p0001) then
+                    ! bounds: x moved while parameters were held, and the
+                    ! gradient at the new x may release some; decide on the
+                    ! Jacobian there (one more Jacobian evaluation)
+                    if (any(held .and. lb < ub)) then
+                        st%pending = st%info
+                        st%info = 0
+                    end if
+                end if
+                if (st%info /= 0) then
+                    st%stage = stage_finish
+                    cycle
+                end if
+
+                ! tolerances too small, or out of evaluations
+                if (st%nfev >= st%maxfev) st%info = 5
+                if (abs(st%actred) <= epsmch .and. st%prered <= epsmch &
+                    .and. p5 * st%ratio <= one .and. .not. st%cut) st%info = 6
+                if (st%delta <= epsmch * st%xnorm) st%info = 7
+                if (st%gnorm <= epsmch) st%info = 8
+                if (st%info /= 0) then
+                    st%stage = stage_finish
+                else if (st%ratio >= p0001) then
+                    st%stage = stage_outer
+                else
+                    st%stage = stage_inner
+                end if
+
+            case (stage_finish)
+                if (st%iflag < 0) st%info = st%iflag
+                st%iflag = 0
+                if (st%nprint > 0) then
+                    call lm_request(st, lm_task_report, 0, stage_done)
+                    return
+                end if
+                st%stage = stage_done
+
+            case default
+                st%task = lm_task_done
+                return
+            end select
+        end do
+    end subroutine lm_advance
+
+    !> Which parameters are on a bound at st%x: -1 on the lower one (or
+    !> fixed), 1 on the upper one, 0 elsewhere and when there is no box (or
+    !> the box was improper input).
+    pure subroutine lm_active(st, active)
+        type(lm_state), intent(in) :: st
+            !! the fit
+        integer, intent(out) :: active(:)
+            !! the mask (size n)
+
+        active = 0
+        if (st%boxok) then
+            where (st%x <= st%lb) active = -1
+            where (st%x >= st%ub .and. st%lb < st%ub) active = 1
+        end if
+    end subroutine lm_active
+
+    !> Copy a finished fit into the arguments of the callback drivers (lmdif,
+    !> lmder, lmstr). On improper input only x, fvec and diag are written,
+    !> unchanged, as MINPACK-1 leaves them.
+    pure subroutine lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
+        type(lm_state), intent(in) :: st
+            !! the finished fit
+        real(dp), intent(out) :: x(st%n)
+            !! the final x
+        real(dp), intent(out) :: fvec(st%m)
+            !! the residuals at x
+        real(dp), intent(out) :: diag(st%n)
+            !! the scaling
+        integer, intent(out) :: info
+            !! termination code
+        integer, intent(out) :: nfev
+            !! residual evaluations
+        integer, intent(out), optional :: njev
+            !! Jacobian evaluations
+        real(dp), intent(inout), optional :: fjac(st%ldfjac, st%n)
+            !! rows 1..m (1..n for lm_jac_rows) of st%fjac
+        integer, intent(out), optional :: ipvt(st%n)
+            !! the permutation
+        real(dp), intent(out), optional :: qtf(st%n)
+            !! Q^T fvec
+
+        integer :: nrows
+
+        x = st%x
+        fvec = st%fvec
+        diag = st%diag
+        info = st%info
+        nfev = st%nfev
+        if (present(njev)) njev = st%njev
+        if (.not. st%proper) return
+        nrows = st%m
+        if (st%jac == lm_jac_rows) nrows = st%n
+        if (present(fjac)) call copy_rows(nrows, st%n, st%fjac, st%ldfjac, fjac)
+        if (present(ipvt)) ipvt = st%ipvt
+        if (present(qtf)) qtf = st%qtf
+    end subroutine lm_results
+
+    !> b(1:nrows, :) = a(1:nrows, :) for two arrays of leading dimension ld.
+    pure subroutine copy_rows(nrows, n, a, ld, b)
+        integer, intent(in) :: nrows
+            !! rows to copy
+        integer, intent(in) :: n
+            !! number of columns
+        integer, intent(in) :: ld
+            !! leading dimension of a and b
+        real(dp), intent(in) :: a(ld, n)
+            !! the source
+        real(dp), intent(inout) :: b(ld, n)
+            !! the destination
+
+        integer :: j
+
+        do j = 1, n
+            b(1:nrows, j) = a(1:nrows, j)
+        end do
+    end subroutine copy_rows
+
+    !> Return from lm_step with a request: task, MINPACK's iflag for it, and
+    !> the stage to resume from.
+    pure subroutine lm_request(st, task, iflag, next)
+        type(lm_state), intent(inout) :: st
+            !! the fit
+        integer, intent(in) :: task
+            !! the request
+        integer, intent(in) :: iflag
+            !! MINPACK's iflag for it
+        integer, intent(in) :: next
+            !! the stage to resume from
+
+        st%task = task
+        st%iflag = iflag
+        st%stage = next
+    end subroutine lm_request
+
+    !> Every nprint iterations (if nprint > 0), a progress report: due tells
+    !> whether lm_step must return with it. iflag becomes 0 whenever nprint
+    !> > 0, as in MINPACK-1.
+    pure subroutine report_due(st, next, due)
+        type(lm_state), intent(inout) :: st
+            !! the fit
+        integer, intent(in) :: next
+            !! the stage to resume from after the report
+        logical, intent(out) :: due
+            !! true if a report request was made
+
+        due = .false.
+        if (st%nprint > 0) then
+            st%iflag = 0
+            if (mod(st%iter - 1, st%nprint) == 0) then
+                call lm_request(st, lm_task_report, 0, next)
+                due = .true.
+            end if
+        end if
+    end subroutine report_due
+
+    !> Hold each parameter that sits on a bound while the gradient of the sum
+    !> of squares, g_j = (J^T f)_j, points out of the box (g_j > 0 on the
+    !> lower bound, g_j < 0 on the upper), and each fixed one (lower =
+    !> upper): zero its column of the Jacobian, so that qrfac, lmpar and the
+    !> scaling see a problem without it (its step is zero).
+    pure subroutine hold(st, m, n, x, fvec, fjac, ldfjac, lb, ub, held)
+        type(lm_state), intent(inout) :: st
+            !! the fit: changed is set
+        integer, intent(in) :: m
+            !! number of residuals
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(in) :: x(n)
+            !! the current point
+        real(dp), intent(in) :: fvec(m)
+            !! the residuals at x
+        integer, intent(in) :: ldfjac
+            !! leading dimension of fjac
+        real(dp), intent(inout) :: fjac(ldfjac, n)
+            !! the Jacobian at x; held columns set to zero
+        real(dp), intent(in) :: lb(n)
+            !! lower bounds
+        real(dp), intent(in) :: ub(n)
+            !! upper bounds
+        logical, intent(inout) :: held(n)
+            !! in: the parameters held before; out: those held now
+
+        real(dp) :: g
+        integer :: i, j
+        logical :: before
+
+        st%changed = .false.
+        do j = 1, n
+            before = held(j)
+            held(j) = .false.
+            if (lb(j) == ub(j)) then
+                held(j) = .true.
+            else if (x(j) == lb(j) .or. x(j) == ub(j)) then
+                g = zero
+                do i = 1, m
+                    g = g + fjac(i, j) * fvec(i)
+                end do
+                held(j) = (x(j) == lb(j) .and. g > zero) .or. &
+                             (x(j) == ub(j) .and. g < zero)
+            end if
+            if (held(j)) fjac(1:m, j) = zero
+            if (held(j) .neqv. before) st%changed = .true.
+        end do
+    end subroutine hold
+
+    !> Keep the trial point xt = x + wa1 in the box. Components that push a
+    !> parameter on a bound outwards are zeroed; then the step is scaled by
+    !> the largest alpha <= 1 that keeps every parameter in the box, the
+    !> parameter that sets alpha is put on its bound, and any within rounding
+    !> of a bound is put on it. Sets cut when the step changed (then wa1 is
+    !> the step taken, xt = x + wa1, pnorm its scaled norm); otherwise wa1,
+    !> xt, wa3 and pnorm are left as they are.
+    pure subroutine clip_step(st, n, x, diag, lb, ub, wa1, wa2, wa3)
+        type(lm_state), intent(inout) :: st
+            !! the fit: cut and pnorm are set
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(in) :: x(n)
+            !! the current point
+        real(dp), intent(in) :: diag(n)
+            !! the scaling
+        real(dp), intent(in) :: lb(n)
+            !! lower bounds
+        real(dp), intent(in) :: ub(n)
+            !! upper bounds
+        real(dp), intent(inout) :: wa1(n)
+            !! the step
+        real(dp), intent(inout) :: wa2(n)
+            !! the trial point x + wa1 (st%xt)
+        real(dp), intent(inout) :: wa3(n)
+            !! the scaled step diag * wa1
+
+        real(dp) :: alpha, t, tol
+        integer :: j, jlim
+        logical :: scaled
+
+        st%cut = .false.
+        do j = 1, n
+            if ((wa1(j) < zero .and. x(j) <= lb(j)) .or. &
+                (wa1(j) > zero .and. x(j) >= ub(j))) then
+                wa1(j) = zero
+                st%cut = .true.
+            end if
+        end do
+        alpha = one
+        jlim = 0
+        do j = 1, n
+            if (x(j) + wa1(j) > ub(j)) then
+                t = (ub(j) - x(j)) / wa1(j)
+            else if (x(j) + wa1(j) < lb(j)) then
+                t = (lb(j) - x(j)) / wa1(j)
             else
-                call fder(m, n, xx, f, fjac, ldfjac, iflag, udata)
+                cycle
             end if
-        end subroutine evaluate
-
-        !> Every nprint iterations (if nprint > 0): report with iflag = 0.
-        subroutine progress()
-            if (nprint > 0) then
-                iflag = 0
-                if (mod(iter - 1, nprint) == 0) call report()
+            if (t < alpha) then
+                alpha = t
+                jlim = j
             end if
-        end subroutine progress
-
-        !> Progress hook: the callback with iflag = 0.
-        subroutine report()
-            if (present(fdif)) then
-                call fdif(m, n, x, fvec, iflag, udata)
-            else
-                call fder(m, n, x, fvec, fjac, ldfjac, iflag, udata)
+        end do
+        if (jlim /= 0) st%cut = .true.
+        scaled = st%cut
+        do j = 1, n
+            ! x + alpha wa1 carries a rounding error up to a few ulps of
+            ! |x| + |alpha wa1|: a value within that of a bound (or past
+            ! it) is put on the bound and, on a cut step, one within that
+            ! of zero (a cancellation) on zero, where the difference step
+            ! is not lost in the noise of x
+            if (scaled) wa2(j) = x(j) + alpha * wa1(j)
+            tol = 4 * epsmch * (abs(x(j)) + abs(alpha * wa1(j)))
+            if (j == jlim) then
+                if (wa1(j) > zero) then
+                    wa2(j) = ub(j)
+                else
+                    wa2(j) = lb(j)
+                end if
+            else if (wa2(j) >= ub(j) - tol) then
+                if (wa2(j) /= ub(j)) st%cut = .true.
+                wa2(j) = ub(j)
+            else if (wa2(j) <= lb(j) + tol) then
+                if (wa2(j) /= lb(j)) st%cut = .true.
+                wa2(j) = lb(j)
+            else if (scaled .and. abs(wa2(j)) <= tol .and. lb(j) <= zero &
+                     .and. zero <= ub(j)) then
+                wa2(j) = zero
             end if
-        end subroutine report
-
-    end subroutine lm_core
+        end do
+        if (.not. st%cut) return
+        do j = 1, n
+            wa1(j) = wa2(j) - x(j)
+            wa3(j) = diag(j) * wa1(j)
+        end do
+        st%pnorm = enorm(n, wa3)
+        ! a component below the rounding of the step as a whole (lmpar's
+        ! solution is accurate to about epsmch * pnorm in the scaled
+        ! variables) is noise: it is dropped, so that a parameter does
+        ! not drift to a value such as 1e-24, where the forward
+        ! difference step epsfcn |x| is lost in the residuals' rounding
+        do j = 1, n
+            if (wa1(j) /= zero .and. abs(wa3(j)) <= epsmch * st%pnorm) then
+                wa1(j) = zero
+                wa2(j) = x(j)
+                wa3(j) = zero
+            end if
+        end do
+    end subroutine clip_step
 
 end module minpack_lm

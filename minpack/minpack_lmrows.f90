@@ -5,7 +5,7 @@
 !> References: MINPACK-1 User Guide (ANL-80-74, 1980), chapters 2 and 4;
 !> J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and
 !> theory" (1978). lmstr runs the iteration of lmdif/lmder (minpack_lm's
-!> `lm_core`); only the Jacobian stage differs: the m rows of J are folded
+!> `lm_step`, with jac = lm_jac_rows); only the Jacobian stage differs: the m rows of J are folded
 !> into an n by n upper triangular R and into Q^T fvec by Givens rotations,
 !> so the m by n Jacobian is never stored, and a singular R is refactored by
 !> qrfac with column pivoting.
@@ -18,7 +18,7 @@
 !> - the residual and progress calls get a scratch fjrow of their own
 !>   (MINPACK-1 lent them a work array);
 !> - residuals or Jacobian rows that are not finite are handled as in lmdif
-!>   and lmder (`lm_core`, see minpack_lm): info 10 at the starting point, a
+!>   and lmder (see minpack_lm): info 10 at the starting point, a
 !>   failed step at a trial point, info 11 as soon as a row of the Jacobian
 !>   is not finite (before it reaches rwupdt).
 !> Everything is reentrant and `recursive`: a callback may call a solver again.
@@ -27,10 +27,11 @@
 !> of the C entry point (minpack_capi); Fortran forbids a binding label equal
 !> to a module name, and gfortran then resolves calls to the wrong symbol.
 module minpack_lmrows
-    use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_f_pointer
+    use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, qrfac, all_finite
-    use minpack_lm, only: lm_core, qr_qtb
+    use minpack_lm, only: lm_state, lm_init, lm_step, lm_results, lm_jac_rows, lm_task_fvec, &
+        lm_task_fjac, lm_task_report, qr_qtb
     implicit none
     private
 
@@ -59,14 +60,6 @@ module minpack_lmrows
                 !! the caller's user data
         end subroutine lmstr_fcn
     end interface
-
-    !> What the adapters handed to lm_core need: the user's callback and data.
-    type :: lmstr_context
-        procedure(lmstr_fcn), pointer, nopass :: fcn => null()
-            !! the user's callback
-        type(c_ptr) :: udata = c_null_ptr
-            !! the user's data
-    end type lmstr_context
 
     real(dp), parameter :: zero = 0.0_dp, one = 1.0_dp
     real(dp), parameter :: p25 = 0.25_dp, p5 = 0.5_dp
@@ -186,13 +179,33 @@ contains
         type(c_ptr), intent(in), optional :: udata
             !! passed unchanged to fcn
 
-        type(lmstr_context), target :: ctx
+        type(lm_state) :: st
+        type(c_ptr) :: ud
+        real(dp) :: fjrow(max(n, 0))
 
-        ctx%fcn => fcn
-        if (present(udata)) ctx%udata = udata
-        call lm_core(m, n, x, fvec, fjac, ldfjac, ftol, xtol, gtol, maxfev, zero, &
-                     diag, mode, factor, nprint, info, nfev, njev, ipvt, qtf, &
-                     c_loc(ctx), fdif=lmstr_residuals, fqr=lmstr_rows)
+        ! a loop over lm_step answering its requests with the callback; the
+        ! residual and report calls get a scratch fjrow of zeros
+        ud = c_null_ptr
+        if (present(udata)) ud = udata
+        call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, zero, mode, factor, nprint, &
+                     jac=lm_jac_rows, diag=diag, ldfjac=ldfjac, fvec=fvec)
+        do
+            call lm_step(st)
+            select case (st%task)
+            case (lm_task_fvec)
+                fjrow = zero
+                call fcn(m, n, st%xt, st%ft, fjrow, st%iflag, ud)
+            case (lm_task_report)
+                fjrow = zero
+                call fcn(m, n, st%x, st%fvec, fjrow, st%iflag, ud)
+            case (lm_task_fjac)
+                call lmstr_rows(fcn, m, n, st%x, st%fvec, st%fjac, st%ldfjac, st%ipvt, st%xt, &
+                                st%qtf, st%wa1, st%wa3, st%jfinite, st%iflag, ud)
+            case default
+                exit
+            end select
+        end do
+        call lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
     end subroutine lmstr
 
     !> Simplified lmstr (MINPACK-1 `lmstr1`): ftol = xtol = tol, gtol = 0,
@@ -232,38 +245,16 @@ contains
         if (info == 8) info = 4
     end subroutine lmstr1
 
-    !> lm_core's residual callback for lmstr: the user's callback with iflag
-    !> 1 (residuals) or 0 (progress report).
-    recursive subroutine lmstr_residuals(m, n, x, fvec, iflag, udata)
-        integer, intent(in) :: m
-            !! number of residuals
-        integer, intent(in) :: n
-            !! number of variables
-        real(dp), intent(in) :: x(n)
-            !! point of evaluation
-        real(dp), intent(inout) :: fvec(m)
-            !! residuals at x
-        integer, intent(inout) :: iflag
-            !! passed to the user's callback
-        type(c_ptr), intent(in), value :: udata
-            !! points to the lmstr_context
-
-        type(lmstr_context), pointer :: ctx
-        real(dp) :: fjrow(n)
-
-        call c_f_pointer(udata, ctx)
-        fjrow = zero
-        call ctx%fcn(m, n, x, fvec, fjrow, iflag, ctx%udata)
-    end subroutine lmstr_residuals
-
-    !> lm_core's Jacobian stage for lmstr (an `lm_qr_stage`).
+    !> lmstr's Jacobian stage, its answer to lm_step's lm_task_fjac.
     !>
     !> Starting from R = 0 and qtf = 0, each row i of the Jacobian, with
     !> fvec(i), is folded in by rwupdt, giving J = Q R and qtf = (Q^T fvec)(1:n)
     !> with P = I. If R has a zero diagonal element it is refactored, R = Q2 R2
     !> P, by qrfac with column pivoting, and qtf becomes Q2^T qtf.
-    recursive subroutine lmstr_rows(m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
+    recursive subroutine lmstr_rows(fcn, m, n, x, fvec, r, ldr, ipvt, acnorm, qtf, wa1, wa2, &
                                     finite, iflag, udata)
+        procedure(lmstr_fcn) :: fcn
+            !! the residual and Jacobian-row callback
         integer, intent(in) :: m
             !! number of residuals
         integer, intent(in) :: n
@@ -292,14 +283,12 @@ contains
         integer, intent(inout) :: iflag
             !! 2, ..., m + 1 for the row calls; negative if the callback stopped
         type(c_ptr), intent(in), value :: udata
-            !! points to the lmstr_context
+            !! passed unchanged to fcn
 
-        type(lmstr_context), pointer :: ctx
         integer :: i, j
         logical :: sing
         real(dp) :: alpha
 
-        call c_f_pointer(udata, ctx)
         finite = .true.
         do j = 1, n
             qtf(j) = zero
@@ -311,7 +300,7 @@ contains
         ! fold in the rows one at a time (wa2: the row; wa1, acnorm: the rotations)
         do i = 1, m
             iflag = i + 1
-            call ctx%fcn(m, n, x, fvec, wa2, iflag, ctx%udata)
+            call fcn(m, n, x, fvec, wa2, iflag, udata)
             if (iflag < 0) return
             if (.not. all_finite(n, wa2)) then
                 finite = .false.
