@@ -462,10 +462,12 @@ def _as_workers(workers: int | None) -> int:
     return workers
 
 
-def _run_in_chunks(run: Callable[[int, int], None], K: int, workers: int) -> None:
+def _run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
+                   first: int = 1) -> None:
     """Run problems [0, K) in chunks on `workers` threads.
 
-    Each thread sizes its chunks to take a few milliseconds, so the calling
+    Each thread sizes its chunks to take a few milliseconds (starting from
+    `first` problems and doubling or halving), so the calling
     thread can answer Ctrl-C promptly: it then lets running chunks finish,
     starts no new ones, joins every thread and re-raises.
     """
@@ -475,7 +477,7 @@ def _run_in_chunks(run: Callable[[int, int], None], K: int, workers: int) -> Non
     failures: list = []
 
     def worker() -> None:
-        size = 1
+        size = first
         while not cancelled.is_set():
             with lock:
                 k0 = cursor[0]
