@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ._batch import _as_batch_bounds, _as_batch_start, _as_workers
+from ._batch import _as_batch_bounds, _as_batch_start
+from ._chunks import as_workers
 from ._checks import SUCCESS, as_diag, as_maxfev, as_real, describe
 from ._curve_fit import _feasible_start, _number_of_parameters
 from ._leastsq import _message
+from ._nonfinite import NONFINITE_JACOBIAN, NONFINITE_START
 from ._optimize import warning_category
 from ._points import as_block, run_points
 
@@ -32,6 +34,16 @@ _BROADCAST_RULE = (
     "Write the model with operations that broadcast (np.exp, +, *, "
     "np.where, ...; not math.exp, float() or an if on a parameter), or pass "
     "vectorized=False to call it once per point.")
+
+
+# the codes that a single fit reports another way (curve_fit raises)
+_BATCH_MESSAGES = {
+    NONFINITE_START: "The residuals are not finite at p0 (NaN in the data, or a model "
+                     "not defined there): no fit can start there.",
+    NONFINITE_JACOBIAN: "The Jacobian at x is not finite: a forward-difference step "
+                        "from x reached a point where the model is NaN or inf, so the "
+                        "fit stopped at x, the last iterate.",
+}
 
 
 class CurveFitBatchResult:
@@ -250,7 +262,7 @@ def curve_fit_batch(
         if nan_x.any():  # a point with NaN in xdata is left out too
             y = np.where(nan_x, np.nan, y)
     options = _options(leastsq_options, n)
-    workers = _as_workers(workers)
+    workers = as_workers(workers)
 
     model = _model_points(f, x, shared_x, n, m, vectorized)
     out = run_points(model, x0, m, options, box, workers, ydata=y, w=w, omit=omit)
@@ -262,9 +274,10 @@ def curve_fit_batch(
     if full_output:
         texts: dict[int, str] = {}
         maxfev = options["maxfev"] if options["maxfev"] > 0 else 200 * (n + 1)
-        mesg = [texts.setdefault(int(i), _message(int(i), options["ftol"],
-                                                  options["xtol"], options["gtol"],
-                                                  maxfev)) for i in out.ier]
+        for i in set(out.ier.tolist()):
+            texts[i] = _BATCH_MESSAGES.get(i) or _message(
+                i, options["ftol"], options["xtol"], options["gtol"], maxfev, None)
+        mesg = [texts[i] for i in out.ier.tolist()]
     return CurveFitBatchResult(out.x, pcov, out.ier, out.nfev,
                                out.fvec if full_output else None, mesg, out.active)
 

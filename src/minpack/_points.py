@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _minpack
+from ._chunks import run_in_chunks
 from ._compiled import _NO_ACTIVE
 from ._contexts import TRAMPOLINE, PointsContext
 
@@ -85,8 +86,6 @@ def run_points(
     want_cov : bool
         Compute MINPACK's ``inv(J^T J)`` per problem (NaN where undefined).
     """
-    from ._batch import _run_in_chunks
-
     K, n = x.shape
     bounded, lower, upper = box
     fvec = np.zeros((K, m))
@@ -123,7 +122,7 @@ def run_points(
         if errors:
             raise errors[0]
 
-    _run_in_chunks(run, K, workers, first=64)
+    run_in_chunks(run, K, workers, first=64)
     return PointsResult(x, fvec, cov, fnorm, ier, nfev,
                         None if active is None else active.astype(np.int_))
 
