@@ -409,3 +409,14 @@ def test_leastsq_batch_vectorized_errors():
     with pytest.raises(TypeError, match="Improper input"):
         minpack.leastsq_batch(lambda X, k: np.zeros((X.shape[0], 2)), x0,
                               vectorized=True)
+
+
+def test_the_callers_errstate_applies_in_the_worker_threads():
+    _, y = decay_batch(200)
+    p0 = np.tile([1.0, 1.0, 0.0], (200, 1))
+    p0[150] = [1e3, 40.0, -50.0]  # diverges: exp overflows
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        minpack.curve_fit_batch(decay, T, y, p0, workers=2)
+    with np.errstate(over="ignore"):
+        res = minpack.curve_fit_batch(decay, T, y, p0, workers=2)
+    assert res.success[:150].all()

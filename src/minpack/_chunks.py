@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import operator
 import os
 import threading
@@ -33,7 +34,8 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
                    first: int = 1) -> None:
     """Run problems [0, K) in chunks on `workers` threads.
 
-    Each thread sizes its chunks to take a few milliseconds (starting from
+    Each thread runs in a copy of the caller's context variables (NumPy's
+    errstate among them) and sizes its chunks to take a few milliseconds (starting from
     `first` problems and doubling or halving), so the calling
     thread can answer Ctrl-C promptly: it then lets running chunks finish,
     starts no new ones, joins every thread and re-raises.
@@ -68,8 +70,11 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
     if workers == 1 or K <= 1:
         worker()
     else:
-        threads = [threading.Thread(target=worker, name=f"minpack-batch-{i}",
-                                    daemon=True) for i in range(min(workers, K))]
+        # each thread runs in a copy of the caller's context, so that
+        # np.errstate (a context variable) applies to Python code it calls
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,),
+                                    name=f"minpack-batch-{i}", daemon=True)
+                   for i in range(min(workers, K))]
         for t in threads:
             t.start()
         try:
