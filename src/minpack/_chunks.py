@@ -31,12 +31,13 @@ def as_workers(workers: int | None) -> int:
 
 
 def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
-                   first: int = 1) -> None:
+                   fixed: int | None = None) -> None:
     """Run problems [0, K) in chunks on `workers` threads.
 
     Each thread runs in a copy of the caller's context variables (NumPy's
-    errstate among them) and sizes its chunks to take a few milliseconds (starting from
-    `first` problems and doubling or halving), so the calling
+    errstate among them) and takes chunks of `fixed` problems, or without it
+    sizes its chunks to take a few milliseconds (doubling or halving from
+    one problem), so the calling
     thread can answer Ctrl-C promptly: it then lets running chunks finish,
     starts no new ones, joins every thread and re-raises.
     """
@@ -46,7 +47,7 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
     failures: list = []
 
     def worker() -> None:
-        size = first
+        size = fixed or 1
         while not cancelled.is_set():
             with lock:
                 k0 = cursor[0]
@@ -62,6 +63,8 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
                 cancelled.set()
                 return
             elapsed = time.perf_counter() - t0
+            if fixed:
+                continue
             if elapsed < _CHUNK_SECONDS[0]:
                 size *= 2
             elif elapsed > _CHUNK_SECONDS[1] and size > 1:
