@@ -126,9 +126,10 @@
 !> lmstr (module minpack_lmrows) is such a loop too, with jac = lm_jac_rows:
 !> its lm_task_fjac asks for the whole Jacobian stage (R folded row by row
 !> into fjac, ipvt, the column norms in xt, qtf, st%jfinite), which lmstr
-!> answers itself. lm_jac_rows, lm_results, qr_qtb, lm_setup, lm_work and
-!> lm_advance are public for these drivers only and are not re-exported by
-!> the umbrella module `minpack`.
+!> answers itself. lm_jac_rows, qr_qtb, lm_setup, lm_work and lm_advance
+!> are public for these drivers only, and lm_results (a state's results
+!> copied out as a driver returns them) for the library's own loops over
+!> lm_step; none is re-exported by the umbrella module `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf, ieee_is_nan
@@ -1431,9 +1432,10 @@ contains
         end if
     end subroutine box_active
 
-    !> Copy a finished fit into the arguments of the callback drivers (lmdif,
-    !> lmder, lmstr). On improper input only x, fvec and diag are written,
-    !> unchanged, as MINPACK-1 leaves them.
+    !> Copy a finished fit out of its state into arrays of the caller's, as
+    !> lmdif, lmder and lmstr return them (they work in their caller's arrays
+    !> and need no copy). On improper input only x, fvec and diag are
+    !> written, unchanged, as MINPACK-1 leaves them.
     pure subroutine lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
         type(lm_state), intent(in) :: st
             !! the finished fit
