@@ -243,7 +243,8 @@ def test_failures_stay_per_problem():
 
 def test_nan_policy_omit_drops_each_rows_own_points():
     truth, y = decay_batch(5)
-    y[0, [3, 17]] = np.nan
+    y[0, [0, 17]] = np.nan  # in the first n rows too: the Householder steps
+    y[1, [1, 2]] = np.nan  # must meet the points kept as they would alone
     y[2, :38] = np.nan  # two points left: fewer than the parameters
     res = minpack.curve_fit_batch(decay, T, y, p0=[1, 1, 0], nan_policy="omit",
                                   full_output=True)
@@ -260,7 +261,7 @@ def test_nan_policy_omit_drops_each_rows_own_points():
         assert (res.fvec[k][~keep] == 0).all()
     # NaN in a per-problem xdata is dropped too
     x = np.tile(T, (5, 1))
-    x[4, 9] = np.nan
+    x[4, 0] = np.nan
     res2 = minpack.curve_fit_batch(decay, x, y, p0=[1, 1, 0], nan_policy="omit")
     keep = ~np.isnan(x[4])
     popt, _ = minpack.curve_fit(decay, T[keep], y[4, keep], [1, 1, 0])

@@ -489,9 +489,12 @@ contains
     !> With have_y, the callback returns model values and the residuals are
     !> w * (f - y), curve_fit's, with y the problem's ydata (m by k) and w
     !> the weights: nw 0 none, 1 one vector for all (w(:, 1)), 2 one per
-    !> problem; with omit, a NaN in y marks a point that is left out (its
-    !> residual is 0, so it adds nothing to any sum MINPACK forms), and a
-    !> problem with fewer than n points left is improper input (ier 0).
+    !> problem; with omit, a NaN in y marks a point that is left out: the
+    !> residuals of the points kept come first, in order, and zeros last, so
+    !> that every sum and Householder step MINPACK forms is the one of the
+    !> problem without those points (fvec is written back in place, with 0
+    !> at the points left out); a problem with fewer than n points left is
+    !> improper input (ier 0).
     !> Without have_y the callback returns the residuals themselves.
     !>
     !> Outputs per problem as in lm_batch (fvec always). A callback that
@@ -545,7 +548,7 @@ contains
         type(lm_state), allocatable :: st(:)
         real(dp), allocatable :: xb(:, :), fb(:, :), diag(:)
         integer(c_int), allocatable :: owner(:)
-        integer :: p, b, j, np, c, limit, status, wcol
+        integer :: p, b, i, j, np, c, limit, status, wcol
 
         call c_f_procpointer(transfer(points, c_null_funptr), call_points)
         limit = maxfev
@@ -640,7 +643,19 @@ contains
                 cycle
             end if
             x(:, p) = st(p)%x
-            fvec(:, p) = st(p)%fvec
+            if (omit) then  ! back in place, 0 at the points left out
+                c = 0
+                do i = 1, m
+                    if (ieee_is_nan(ydata(i, p))) then
+                        fvec(i, p) = 0.0_dp
+                    else
+                        c = c + 1
+                        fvec(i, p) = st(p)%fvec(c)
+                    end if
+                end do
+            else
+                fvec(:, p) = st(p)%fvec
+            end if
             if (bounded /= 0) call lm_active(st(p), active(:, p))
             if (bounded /= 0 .and. ier(p) == 0) then
                 ! a box refused as improper input: no residuals to report
@@ -672,19 +687,29 @@ contains
             integer, intent(in) :: p, wcol
             real(dp), intent(out) :: r(m)
 
-            integer :: i
+            integer :: i, c
 
             if (.not. have_y) then
                 r = f
+            else if (omit) then
+                ! the points kept, in order, then zeros: the first rows are
+                ! those of the problem without the points left out, so each
+                ! Householder step meets them as it would there
+                c = 0
+                do i = 1, m
+                    if (ieee_is_nan(ydata(i, p))) cycle
+                    c = c + 1
+                    if (nw == 0) then
+                        r(c) = f(i) - ydata(i, p)
+                    else
+                        r(c) = w(i, wcol) * (f(i) - ydata(i, p))
+                    end if
+                end do
+                r(c + 1:m) = 0.0_dp
             else if (nw == 0) then
                 r = f - ydata(:, p)
             else
                 r = w(:, wcol) * (f - ydata(:, p))
-            end if
-            if (omit) then
-                do i = 1, m
-                    if (ieee_is_nan(ydata(i, p))) r(i) = 0.0_dp
-                end do
             end if
         end subroutine residual
     end subroutine lm_points
