@@ -31,6 +31,7 @@ import numpy as np
 try:
     import dask
     import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
 except ImportError as exc:  # pragma: no cover - exercised with a blocked import
     raise ImportError(
         "minpack.dask needs Dask (dask[array], and distributed for a cluster), "
@@ -304,11 +305,17 @@ def _init_names(kind: type) -> list[str]:
 
 
 def _field(parts: list, name: str, sizes: tuple, rest: tuple, dtype: Any) -> Any:
-    """One field of the result: the blocks `name` of every chunk's result."""
-    blocks = [da.from_delayed(dask.delayed(_take)(part, name, (size,) + rest, dtype),
-                              shape=(size,) + rest, dtype=dtype)
-              for part, size in zip(parts, sizes)]
-    return da.concatenate(blocks, axis=0)
+    """One field of the result: the blocks `name` of every chunk's result,
+    one block per chunk (an empty chunk keeps its empty block).
+    """
+    token = dask.base.tokenize([part.key for part in parts], name, rest)
+    key = f"minpack-{name}-{token}"
+    zeros = (0,) * len(rest)
+    layer = {(key, i) + zeros: (_take, part.key, name, (size,) + rest, dtype)
+             for i, (part, size) in enumerate(zip(parts, sizes))}
+    graph = HighLevelGraph.from_collections(key, layer, dependencies=parts)
+    return da.Array(graph, key, chunks=(tuple(sizes),) + tuple((s,) for s in rest),
+                    dtype=dtype)
 
 
 def _take(result: Any, name: str, shape: tuple, dtype: Any) -> np.ndarray:
@@ -446,7 +453,7 @@ def curve_fit_batch(
     ...     return a * np.exp(-k * t)
     >>> lazy = minpack.dask.curve_fit_batch(decay, t, y, p0=[1.0, 1.0])
     >>> lazy.popt
-    dask.array<concatenate, shape=(10000, 2), dtype=float64, chunksize=(2500, 2), chunktype=numpy.ndarray>
+    dask.array<minpack-popt, shape=(10000, 2), dtype=float64, chunksize=(2500, 2), chunktype=numpy.ndarray>
     >>> res = lazy.compute(scheduler="threads")
     >>> bool(res.success.all()), bool(np.allclose(res.popt[:, 1], rates))
     (True, True)
