@@ -21,6 +21,7 @@ CONTEXTS = {
     "jacobian": _contexts.JacobianContext,
     "model_jacobian": _contexts.ModelJacobianContext,
     "progress": _contexts.ProgressContext,
+    "points": _contexts.PointsContext,
 }
 
 
@@ -36,8 +37,8 @@ def test_context_fields_in_the_order_the_trampoline_reads_them(name):
 
 
 def test_trampoline_addresses():
-    assert set(ADDRESSES) == {"residual", "jacobian", "block", "progress"}
-    assert len(set(ADDRESSES.values())) == 4 and all(a > 0 for a in ADDRESSES.values())
+    assert set(ADDRESSES) == {"residual", "jacobian", "block", "progress", "points"}
+    assert len(set(ADDRESSES.values())) == 5 and all(a > 0 for a in ADDRESSES.values())
     assert _contexts.TRAMPOLINE == ADDRESSES
 
 

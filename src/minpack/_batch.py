@@ -8,14 +8,12 @@ released; Python callables are accepted too and fitted one after another.
 from __future__ import annotations
 
 import operator
-import os
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ._chunks import as_workers, run_in_chunks
 from ._checks import (
     SUCCESS,
     as_bounds,
@@ -30,13 +28,9 @@ from ._compiled import _NO_ACTIVE, _NO_BOUND, as_compiled, compiled_route, run_l
 from ._contexts import Iteration
 from ._leastsq import HELD_REPORT, leastsq
 from ._nonfinite import NONFINITE_START, NonFiniteStartError
+from ._points import as_block, run_points
 
 __all__ = ["BatchResult", "leastsq_batch"]
-
-# A chunk of problems should take about this long: long enough that thread
-# hand-offs cost nothing, short enough that Ctrl-C is answered promptly.
-_CHUNK_SECONDS = (0.005, 0.03)
-
 
 class BatchResult:
     """Results of `leastsq_batch`, one row per problem.
@@ -196,6 +190,7 @@ def leastsq_batch(
     full_output: bool = False,
     callback: Callable[[Iteration], Any] | None = None,
     bounds: Any = None,
+    vectorized: bool = False,
 ) -> BatchResult:
     """Fit K independent least-squares problems of the same size in one call.
 
@@ -236,6 +231,16 @@ def leastsq_batch(
         ``k`` is the problem index; ``StopIteration`` stops that fit only
         (its `ier` becomes 9). Makes compiled batches run one problem after
         another, holding the GIL.
+    vectorized : bool, optional
+        True: `func` is a Python function of many points of many problems
+        at once, ``func(X, k)`` with `X` of shape (P, n) (one point per row)
+        and `k` (P,) the problem of each row, returning the residuals, shape
+        (P, m); with `args`, ``func(X, args[k])`` (the rows of `args` for
+        those problems). The problems then advance in lockstep, and `func`
+        is called once per round for every point they need (trial points
+        and difference Jacobians alike), with the GIL released in between;
+        see `curve_fit_batch`. Without `m`, `func` is called once more, at
+        the first problem's x0, to learn it. Not with `Dfun` or `callback`.
     bounds : 2-tuple of array_like, optional
         ``(lb, ub)``: each a scalar, shape (n,) (one box for every problem)
         or (K, n) (one box per problem); ``-inf``/``inf`` for no bound and
@@ -297,6 +302,16 @@ def leastsq_batch(
     ...                     np.ones((3, 2)), args=data, bounds=(lb, ub))
     >>> res.ier[1], res.active_mask[2]
     (np.int32(0), array([0, 1]))
+
+    The same fits with a residual that takes many points at once (each row
+    of ``X`` a point, ``y`` the data rows of their problems):
+
+    >>> res = leastsq_batch(lambda X, y: y - X[:, :1] * np.exp(-X[:, 1:] * t),
+    ...                     np.ones((3, 2)), args=data, vectorized=True)
+    >>> np.round(res.x, 6)
+    array([[1. , 1. ],
+           [2. , 0.5],
+           [3. , 2. ]])
     """
     x = _as_batch_start(x0)
     K, n = x.shape
@@ -312,7 +327,7 @@ def leastsq_batch(
                             f"problem); got {type(m).__name__} {m!r:.40}") from None
     data = _as_batch_args(args, K)
     bounded, lower, upper = _as_batch_bounds(bounds, K, n)
-    workers = _as_workers(workers)
+    workers = as_workers(workers)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     compiled = as_compiled(func, "func")
@@ -321,6 +336,9 @@ def leastsq_batch(
                    factor=factor, diag=diag)
     box = (bounded, lower, upper)
 
+    if vectorized:
+        return _vectorized_batch(func, Dfun, callback, x, data, m, full_output, options,
+                                 box, workers)
     if compiled is None and compiled_jac is None:
         if not callable(func):
             raise TypeError(f"func must be callable or a compiled function; got "
@@ -371,7 +389,7 @@ def leastsq_batch(
             upper[k0:k1].reshape(-1) if bounded == 2 else upper,
             _NO_ACTIVE if active is None else active[k0:k1].reshape(-1))
 
-    _run_in_chunks(run, K, workers)
+    run_in_chunks(run, K, workers)
     return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec,
                        None if active is None else active.astype(np.int_))
 
@@ -430,6 +448,45 @@ def _python_batch(func: Any, Dfun: Any, x: np.ndarray, data: np.ndarray | None,
     return BatchResult(x, ier, nfev, njev, fnorm, cov, fvec, active)
 
 
+def _vectorized_batch(func: Any, Dfun: Any, callback: Any, x: np.ndarray,
+                      data: np.ndarray | None, m: int | None, full_output: bool,
+                      options: dict, box: tuple, workers: int) -> BatchResult:
+    """The batch on the reverse-communication engine (see _points.py)."""
+    if not callable(func) or as_compiled(func, "func") is not None:
+        raise TypeError("vectorized=True takes a Python function func(X, k) of many "
+                        f"points at once; got {describe(func)}")
+    if Dfun is not None or callback is not None:
+        raise TypeError("vectorized=True takes neither Dfun nor callback: the "
+                        "Jacobians are forward differences evaluated with the points")
+    K, n = x.shape
+
+    def block(X: np.ndarray, k: np.ndarray) -> Any:
+        return func(X, k) if data is None else func(X, data[k])
+
+    if m is None:
+        if K == 0:
+            raise ValueError("m (the number of residuals) is needed for an empty "
+                             "batch: there is no problem to ask")
+        first = np.asarray(block(x[:1].copy(), np.zeros(1, dtype=np.intp)))
+        if first.ndim != 2 or first.shape[0] != 1:
+            raise ValueError(f"with vectorized=True, func(X, k) must return shape (P, "
+                             f"m) for X of shape (P, n); for one point it returned "
+                             f"shape {first.shape}")
+        m = first.shape[1]
+    check_sizes(n, m)
+    rule = ("With vectorized=True, func(X, k) gets one point per row of X, shape "
+            "(P, n), and must return one row of residuals per point, shape (P, m).")
+
+    def checked(X: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return as_block(block(X, k), X.shape[0], m, "func", rule)
+
+    mode, diag = as_diag(options["diag"], n)
+    out = run_points(checked, x, m, dict(options, mode=mode, diag=diag), box, workers,
+                     want_cov=full_output)
+    return BatchResult(out.x, out.ier, out.nfev, np.zeros(K, dtype=np.int32), out.fnorm,
+                       out.cov, out.fvec if full_output else None, out.active)
+
+
 def _stack_fvecs(fvecs: list, m: int | None) -> np.ndarray:
     """The rows of fvec; a problem refused before any evaluation (when m was
     not given) gets NaN of the others' length.
@@ -446,71 +503,3 @@ def _with_index(callback: Callable[[Iteration], Any], k: int) -> Callable:
         return callback(it)
 
     return indexed
-
-
-def _as_workers(workers: int | None) -> int:
-    """The number of threads: all cores when None, else a positive integer."""
-    if workers is None:
-        return os.cpu_count() or 1
-    try:
-        workers = operator.index(workers)
-    except TypeError:
-        raise TypeError(f"workers must be an integer or None; got "
-                        f"{type(workers).__name__} {workers!r:.40}") from None
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1; got {workers}")
-    return workers
-
-
-def _run_in_chunks(run: Callable[[int, int], None], K: int, workers: int) -> None:
-    """Run problems [0, K) in chunks on `workers` threads.
-
-    Each thread sizes its chunks to take a few milliseconds, so the calling
-    thread can answer Ctrl-C promptly: it then lets running chunks finish,
-    starts no new ones, joins every thread and re-raises.
-    """
-    lock = threading.Lock()
-    cursor = [0]
-    cancelled = threading.Event()
-    failures: list = []
-
-    def worker() -> None:
-        size = 1
-        while not cancelled.is_set():
-            with lock:
-                k0 = cursor[0]
-                k1 = min(K, k0 + size)
-                cursor[0] = k1
-            if k0 >= K:
-                return
-            t0 = time.perf_counter()
-            try:
-                run(k0, k1)
-            except BaseException as exc:  # reported by the calling thread
-                failures.append(exc)
-                cancelled.set()
-                return
-            elapsed = time.perf_counter() - t0
-            if elapsed < _CHUNK_SECONDS[0]:
-                size *= 2
-            elif elapsed > _CHUNK_SECONDS[1] and size > 1:
-                size //= 2
-
-    if workers == 1 or K <= 1:
-        worker()
-    else:
-        threads = [threading.Thread(target=worker, name=f"minpack-batch-{i}",
-                                    daemon=True) for i in range(min(workers, K))]
-        for t in threads:
-            t.start()
-        try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(0.05)
-        except BaseException:
-            cancelled.set()
-            for t in threads:
-                t.join()
-            raise
-    if failures:
-        raise failures[0]

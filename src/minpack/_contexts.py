@@ -28,7 +28,7 @@ from ._checks import describe, residual_array, shape_mismatch, vectorized_residu
 __all__ = ["Iteration", "ModelJacobian", "ModelResidual", "TRAMPOLINE"]
 
 #: The trampoline's C callbacks by name ("residual", "jacobian", "block",
-#: "progress"): their addresses.
+#: "progress", "points"): their addresses.
 TRAMPOLINE: dict[str, int]
 TRAMPOLINE, _FIELDS = _minpack.trampoline()
 
@@ -88,6 +88,19 @@ class ProgressContext(NamedTuple):
     """The per-iteration report, for the trampoline's progress."""
 
     report: Callable[[int, np.ndarray, np.ndarray], int]
+    errors: list
+
+
+class PointsContext(NamedTuple):
+    """The function of a vectorised batch, for the trampoline's points.
+
+    ``func(x, problem)`` gets the points as a fresh (np, n) array and the
+    problem of each (np,), counted from 0 within one ``_minpack.lm_points``
+    call, and must return a C-contiguous float64 array of shape (np, m)
+    (``minpack._points`` builds it around the user's function).
+    """
+
+    func: Callable[[np.ndarray, np.ndarray], np.ndarray]
     errors: list
 
 

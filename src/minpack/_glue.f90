@@ -22,16 +22,17 @@ module minpack_glue
     use, intrinsic :: iso_c_binding, only: c_ptr, c_loc, c_f_pointer, c_intptr_t, &
         c_funptr, c_null_ptr, c_null_funptr, c_int, c_double, c_associated, &
         c_f_procpointer
-    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
+    use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan, ieee_is_nan
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, covar
-    use minpack_lm, only: lmdif, lmder
+    use minpack_lm, only: lmdif, lmder, lm_state, lm_init, lm_step, lm_active, &
+        lm_task_done, lm_task_report, lm_task_fvec, lm_task_fdiff, lm_jac_difference
     use minpack_hybrid, only: hybrd, hybrj
     use minpack_capi, only: c_callbacks, call_func, call_func_jac, stop_on, default_maxfev
     implicit none
     private
 
-    public :: fit_callbacks, glue_callbacks, run_lm, run_hybrid, lm_batch
+    public :: fit_callbacks, glue_callbacks, run_lm, run_hybrid, lm_batch, lm_points
 
     abstract interface
         !> int block(int m, int n, int k, const double *x, double *fvec, void *user_data):
@@ -73,6 +74,31 @@ module minpack_glue
                 !! the report's own user data
             integer(c_int) :: status
         end function minpack_glue_progress
+
+        !> int points(int m, int n, int np, const double *x, const int *problem,
+        !>            double *f, void *user_data): the values at the np points x
+        !> (n by np), point j belonging to problem problem(j) (from 1), into
+        !> the columns of f (m by np). Called by lm_points, GIL released: the
+        !> trampoline (minpack_tramp_points) takes the GIL itself.
+        function minpack_glue_points(m, n, np, x, problem, f, udata) result(status) bind(c)
+            import :: c_int, c_double, c_ptr
+            implicit none
+            integer(c_int), intent(in), value :: m
+                !! values per point
+            integer(c_int), intent(in), value :: n
+                !! variables
+            integer(c_int), intent(in), value :: np
+                !! points
+            real(c_double), intent(in) :: x(n, np)
+                !! the points, one per column
+            integer(c_int), intent(in) :: problem(np)
+                !! the problem of each point
+            real(c_double), intent(inout) :: f(m, np)
+                !! the values, one column per point
+            type(c_ptr), intent(in), value :: udata
+                !! the callback's user data
+            integer(c_int) :: status
+        end function minpack_glue_points
     end interface
 
     !> The callbacks of one solver call.
@@ -335,7 +361,7 @@ contains
         type(fit_callbacks), target :: cb
         real(dp), allocatable :: fv(:), fjac(:, :), qtf(:), diag(:)
         integer, allocatable :: ipvt(:)
-        integer :: p, b, cinfo
+        integer :: p, b
 
         allocate(fv(m), fjac(m, n), qtf(n), diag(n), ipvt(n))
         do p = 1, k
@@ -359,19 +385,42 @@ contains
                 fnorm(p) = enorm(m, fv)
             end if
             if (want_fvec) fvec(:, p) = fv
-            if (want_cov) then
-                cinfo = 1
-                if (ier(p) >= 1 .and. ier(p) <= 4) then
-                    if (bounded == 0) then
-                        call covar(n, fjac, m, ipvt, cov(:, :, p), n, cinfo)
-                    else
-                        call free_covar(m, n, fjac, ipvt, active(:, p), cov(:, :, p), cinfo)
-                    end if
-                end if
-                if (cinfo /= 0) cov(:, :, p) = ieee_value(1.0_dp, ieee_quiet_nan)
-            end if
+            if (want_cov) call batch_covariance(m, n, fjac, ipvt, ier(p), bounded /= 0, &
+                                                active(:, p), cov(:, :, p))
         end do
     end subroutine lm_batch
+
+    !> One problem's covariance in a batch: MINPACK's (J^T J)^-1 from R and
+    !> ipvt when ier is 1-4, the free parameters' one with bounds; NaN where it
+    !> is undefined (singular R, ier not 1-4).
+    pure subroutine batch_covariance(m, n, fjac, ipvt, ier, bounded, active, cov)
+        integer, intent(in) :: m, n
+            !! rows of fjac, parameters
+        real(dp), intent(in) :: fjac(m, n)
+            !! R (upper triangle) of the final Jacobian, pivoted by ipvt
+        integer, intent(in) :: ipvt(n)
+            !! the column permutation (1-based)
+        integer, intent(in) :: ier
+            !! the fit's termination code
+        logical, intent(in) :: bounded
+            !! the fit had a box; active is then its report
+        integer, intent(in) :: active(*)
+            !! nonzero on a bound (n of them when bounded)
+        real(dp), intent(out) :: cov(n, n)
+            !! the covariance
+
+        integer :: cinfo
+
+        cinfo = 1
+        if (ier >= 1 .and. ier <= 4) then
+            if (bounded) then
+                call free_covar(m, n, fjac, ipvt, active(1:n), cov, cinfo)
+            else
+                call covar(n, fjac, m, ipvt, cov, n, cinfo)
+            end if
+        end if
+        if (cinfo /= 0) cov = ieee_value(1.0_dp, ieee_quiet_nan)
+    end subroutine batch_covariance
 
     !> The covariance of a bounded fit: (J^T J)^-1 over the free parameters,
     !> NaN in the rows and columns of the held ones (on a bound with a zero
@@ -429,6 +478,216 @@ contains
             end do
         end do
     end subroutine free_covar
+
+    !> k independent fits driven by reverse communication, all of whose
+    !> evaluations go through one callback per round: the k states
+    !> (lm_state) advance in lockstep, and each round gathers every point
+    !> they need (each starting or trial point, and the points of each
+    !> difference Jacobian) into one call of `points`. Every fit is lmdif's,
+    !> step for step, so problem p's results are those of lmdif on it alone.
+    !>
+    !> With have_y, the callback returns model values and the residuals are
+    !> w * (f - y), curve_fit's, with y the problem's ydata (m by k) and w
+    !> the weights: nw 0 none, 1 one vector for all (w(:, 1)), 2 one per
+    !> problem; with omit, a NaN in y marks a point that is left out (its
+    !> residual is 0, so it adds nothing to any sum MINPACK forms), and a
+    !> problem with fewer than n points left is improper input (ier 0).
+    !> Without have_y the callback returns the residuals themselves.
+    !>
+    !> Outputs per problem as in lm_batch (fvec always). A callback that
+    !> returns non-zero stops every fit still running, with ier = -|status|.
+    recursive subroutine lm_points(points, pdata, m, n, k, x, ftol, xtol, gtol, maxfev, &
+                                   epsfcn, diag0, mode, factor, have_y, ydata, nw, w, omit, &
+                                   fvec, want_cov, cov, fnorm, ier, nfev, bounded, lower, &
+                                   upper, active)
+        integer(c_intptr_t), intent(in) :: points
+            !! the callback (see minpack_glue_points)
+        integer(c_intptr_t), intent(in) :: pdata
+            !! its user data
+        integer, intent(in) :: m, n, k
+            !! residuals, variables, problems
+        real(dp), intent(inout) :: x(n, k)
+            !! starts on entry, solutions on exit
+        real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
+            !! lmdif's
+        integer, intent(in) :: maxfev, mode
+            !! lmdif's; maxfev <= 0: MINPACK's default
+        real(dp), intent(in) :: diag0(n)
+            !! the scaling with mode 2
+        logical, intent(in) :: have_y
+            !! the callback returns model values, fitted to ydata
+        real(dp), intent(in) :: ydata(m, *)
+            !! the data (m by k), with have_y
+        integer, intent(in) :: nw
+            !! weights: 0 none, 1 shared, 2 per problem
+        real(dp), intent(in) :: w(m, *)
+            !! the weights, with nw > 0
+        logical, intent(in) :: omit
+            !! NaN in ydata: a point left out
+        real(dp), intent(out) :: fvec(m, k)
+            !! the final residuals
+        logical, intent(in) :: want_cov
+            !! write cov
+        real(dp), intent(inout) :: cov(n, n, *)
+            !! the covariances (see lm_batch)
+        real(dp), intent(out) :: fnorm(k)
+            !! |fvec| per problem
+        integer, intent(out) :: ier(k), nfev(k)
+            !! per problem
+        integer, intent(in) :: bounded
+            !! as for lm_batch
+        real(dp), intent(in) :: lower(n, *), upper(n, *)
+            !! as for lm_batch
+        integer, intent(inout) :: active(n, *)
+            !! as for lm_batch
+
+        procedure(minpack_glue_points), pointer :: call_points
+        type(lm_state), allocatable :: st(:)
+        real(dp), allocatable :: xb(:, :), fb(:, :), diag(:)
+        integer(c_int), allocatable :: owner(:)
+        integer :: p, b, j, np, c, limit, status, wcol
+
+        call c_f_procpointer(transfer(points, c_null_funptr), call_points)
+        limit = maxfev
+        if (maxfev <= 0) limit = default_maxfev(n, .false.)
+        allocate(st(k), diag(n))
+        do p = 1, k
+            diag = diag0
+            b = merge(p, 1, bounded == 2)
+            if (omit) then
+                if (count(.not. ieee_is_nan(ydata(:, p))) < n) then
+                    ! too few points left: improper input, nothing evaluated
+                    call lm_init(st(p), m, 0, x(:, p), ftol, xtol, gtol, limit, epsfcn, &
+                                 mode, factor, 0)
+                    call next_request(st(p))
+                    cycle
+                end if
+            end if
+            if (bounded == 0) then
+                call lm_init(st(p), m, n, x(:, p), ftol, xtol, gtol, limit, epsfcn, mode, &
+                             factor, 0, jac=lm_jac_difference, diag=diag)
+            else
+                call lm_init(st(p), m, n, x(:, p), ftol, xtol, gtol, limit, epsfcn, mode, &
+                             factor, 0, jac=lm_jac_difference, diag=diag, &
+                             lower=lower(:, b), upper=upper(:, b))
+            end if
+            call next_request(st(p))
+        end do
+
+        status = 0
+        allocate(xb(n, 0), fb(m, 0), owner(0))
+        do
+            ! the points every running fit needs
+            np = 0
+            do p = 1, k
+                select case (st(p)%task)
+                case (lm_task_fvec)
+                    np = np + 1
+                case (lm_task_fdiff)
+                    np = np + st(p)%ncol
+                end select
+            end do
+            if (np == 0) exit
+            if (size(owner) < np) then
+                deallocate(xb, fb, owner)
+                allocate(xb(n, np), fb(m, np), owner(np))
+            end if
+            c = 0
+            do p = 1, k
+                select case (st(p)%task)
+                case (lm_task_fvec)
+                    c = c + 1
+                    xb(:, c) = st(p)%xt
+                    owner(c) = p
+                case (lm_task_fdiff)
+                    do j = 1, st(p)%ncol
+                        xb(:, c + j) = st(p)%xd(:, j)
+                        owner(c + j) = p
+                    end do
+                    c = c + st(p)%ncol
+                end select
+            end do
+            status = call_points(m, n, np, xb, owner, fb, transfer(pdata, c_null_ptr))
+            ! the answers, each fit's own, and its next request
+            c = 0
+            do p = 1, k
+                wcol = merge(p, 1, nw == 2)
+                select case (st(p)%task)
+                case (lm_task_fvec)
+                    c = c + 1
+                    call residual(fb(:, c), p, wcol, st(p)%ft)
+                case (lm_task_fdiff)
+                    do j = 1, st(p)%ncol
+                        call residual(fb(:, c + j), p, wcol, st(p)%fjac(1:m, j))
+                    end do
+                    c = c + st(p)%ncol
+                case default
+                    cycle
+                end select
+                if (status /= 0) st(p)%iflag = -abs(status)
+                call next_request(st(p))
+            end do
+        end do
+
+        do p = 1, k
+            ier(p) = st(p)%info
+            nfev(p) = st(p)%nfev
+            if (st(p)%n /= n) then  ! too few points: left as given
+                fvec(:, p) = ieee_value(1.0_dp, ieee_quiet_nan)
+                fnorm(p) = fvec(1, p)
+                if (bounded /= 0) active(:, p) = 0
+                if (want_cov) cov(:, :, p) = fvec(1, p)
+                cycle
+            end if
+            x(:, p) = st(p)%x
+            fvec(:, p) = st(p)%fvec
+            if (bounded /= 0) call lm_active(st(p), active(:, p))
+            if (bounded /= 0 .and. ier(p) == 0) then
+                ! a box refused as improper input: no residuals to report
+                fvec(:, p) = ieee_value(1.0_dp, ieee_quiet_nan)
+                fnorm(p) = fvec(1, p)
+            else
+                fnorm(p) = enorm(m, fvec(:, p))
+            end if
+            if (want_cov) call batch_covariance(m, n, st(p)%fjac, st(p)%ipvt, ier(p), &
+                                                bounded /= 0, active(:, p), cov(:, :, p))
+        end do
+
+    contains
+
+        !> Advance a fit to its next evaluation (or to the end): nothing else
+        !> is asked of this caller (no reports: nprint is 0).
+        pure recursive subroutine next_request(s)
+            type(lm_state), intent(inout) :: s
+
+            do
+                call lm_step(s)
+                if (s%task /= lm_task_report) exit
+            end do
+        end subroutine next_request
+
+        !> Problem p's residuals from the callback's values f.
+        pure subroutine residual(f, p, wcol, r)
+            real(dp), intent(in) :: f(m)
+            integer, intent(in) :: p, wcol
+            real(dp), intent(out) :: r(m)
+
+            integer :: i
+
+            if (.not. have_y) then
+                r = f
+            else if (nw == 0) then
+                r = f - ydata(:, p)
+            else
+                r = w(:, wcol) * (f - ydata(:, p))
+            end if
+            if (omit) then
+                do i = 1, m
+                    if (ieee_is_nan(ydata(i, p))) r(i) = 0.0_dp
+                end do
+            end if
+        end subroutine residual
+    end subroutine lm_points
 
 end module minpack_glue
 
@@ -659,3 +918,61 @@ subroutine minpack_glue_covar(m, n, r, ipvt, cov, info)
 
     call covar(n, r, m, ipvt, cov, n, info)
 end subroutine minpack_glue_covar
+
+
+!> Many fits of a vectorised Python function by reverse communication
+!> (lm_points): wrapped by f2py as _minpack.lm_points, which releases the GIL;
+!> the callback is the trampoline's minpack_tramp_points, which takes it.
+subroutine minpack_glue_lm_points(points, pdata, m, n, k, x, ftol, xtol, gtol, maxfev, &
+                                  epsfcn, diag, mode, factor, have_y, ydata, nw, w, omit, &
+                                  fvec, want_cov, cov, fnorm, ier, nfev, bounded, lower, &
+                                  upper, active)
+    use, intrinsic :: iso_c_binding, only: c_intptr_t
+    use minpack_kinds, only: dp
+    use minpack_glue, only: lm_points
+    implicit none
+    integer(c_intptr_t), intent(in) :: points
+        !! the callback, int points(m, n, np, x, problem, f, user_data)
+    integer(c_intptr_t), intent(in) :: pdata
+        !! its user data
+    integer, intent(in) :: m, n, k
+        !! residuals, variables, problems
+    real(dp), intent(inout) :: x(n, k)
+        !! starts on entry, solutions on exit
+    real(dp), intent(in) :: ftol, xtol, gtol, epsfcn, factor
+        !! as for minpack_glue_lm
+    integer, intent(in) :: maxfev, mode
+        !! as for minpack_glue_lm
+    real(dp), intent(in) :: diag(n)
+        !! scaling with mode 2
+    integer, intent(in) :: have_y
+        !! 1: the callback gives model values, fitted to ydata (m by k)
+    real(dp), intent(in) :: ydata(*)
+        !! the data, with have_y
+    integer, intent(in) :: nw
+        !! weights: 0 none, 1 one vector w (m), 2 one per problem (m by k)
+    real(dp), intent(in) :: w(*)
+        !! the weights
+    integer, intent(in) :: omit
+        !! 1: a NaN in ydata is a point left out
+    real(dp), intent(out) :: fvec(m, k)
+        !! the final residuals
+    integer, intent(in) :: want_cov
+        !! 1: write cov (n by n by k)
+    real(dp), intent(inout) :: cov(*)
+        !! the covariances, when asked for
+    real(dp), intent(out) :: fnorm(k)
+        !! |fvec| per problem
+    integer, intent(out) :: ier(k), nfev(k)
+        !! per problem
+    integer, intent(in) :: bounded
+        !! as for minpack_glue_lm_batch
+    real(dp), intent(in) :: lower(*), upper(*)
+        !! as for minpack_glue_lm_batch
+    integer, intent(inout) :: active(*)
+        !! as for minpack_glue_lm_batch
+
+    call lm_points(points, pdata, m, n, k, x, ftol, xtol, gtol, maxfev, epsfcn, diag, mode, &
+                   factor, have_y /= 0, ydata, nw, w, omit /= 0, fvec, want_cov /= 0, cov, &
+                   fnorm, ier, nfev, bounded, lower, upper, active)
+end subroutine minpack_glue_lm_points

@@ -141,6 +141,42 @@ def lm_batch(
     ((k, n) each); active (k, n) written when bounded.
     """
 
+def lm_points(
+    points: int,
+    pdata: int,
+    m: int,
+    n: int,
+    k: int,
+    x: _F64,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    maxfev: int,
+    epsfcn: float,
+    diag: npt.ArrayLike,
+    mode: int,
+    factor: float,
+    have_y: int,
+    ydata: _F64,
+    nw: int,
+    w: _F64,
+    omit: int,
+    fvec: _F64,
+    want_cov: int,
+    cov: _F64,
+    fnorm: _F64,
+    ier: _I32,
+    nfev: _I32,
+    bounded: int,
+    lower: _F64,
+    upper: _F64,
+    active: _I32,
+) -> None:
+    """k fits of a vectorised Python function by reverse communication, GIL
+    released; points is the trampoline's, pdata the id of a PointsContext.
+    x, fvec, cov, fnorm, ier, nfev (and active when bounded) written in place.
+    """
+
 def hybrid(
     func: int,
     jac: int,

@@ -8,7 +8,9 @@
  * a fit with a Python `func`: this is the one hot path of the package, and
  * doing its work here costs a fraction of what the general machinery does.
  * These functions run with the GIL held: the glue entries they are given to
- * are never `threadsafe` in _minpack.pyf.
+ * are never `threadsafe` in _minpack.pyf. The one exception is
+ * minpack_tramp_points, the callback of the vectorised batch (lm_points),
+ * which is called with the GIL released and takes it itself.
  *
  * The contexts are named tuples (minpack._contexts); the enums below give the
  * position of each field this file reads, and minpack_tramp_table hands their
@@ -97,6 +99,17 @@ static const char *const model_jacobian_fields[MJAC_FIELDS] = {
 enum progress_field { PROG_REPORT, PROG_ERRORS, PROG_FIELDS };
 static const char *const progress_fields[PROG_FIELDS] = {
     [PROG_REPORT] = "report", [PROG_ERRORS] = "errors"};
+
+/* PointsContext: the function of a vectorised batch (minpack_tramp_points).
+ *   func    func(x, problem) -> (np, m) C-contiguous float64 array, with x a
+ *           fresh (np, n) float64 array of points and problem a fresh (np,)
+ *           int32 array, the problem of each point counted from 0 within
+ *           the call of _minpack.lm_points (minpack._points builds func
+ *           around the user's function and checks what it returns)
+ *   errors  as for the residuals */
+enum points_field { PTS_FUNC, PTS_ERRORS, PTS_FIELDS };
+static const char *const points_fields[PTS_FIELDS] = {
+    [PTS_FUNC] = "func", [PTS_ERRORS] = "errors"};
 
 #define FIELD(ctx, i) PyTuple_GET_ITEM((PyObject *)(ctx), (i))
 
@@ -438,6 +451,47 @@ int minpack_tramp_progress(int nfev, int m, int n, const double *x, const double
     return status == 0 ? 0 : 1;
 }
 
+/* The values of a vectorised batch at np points (minpack_glue_points'
+ * signature; ctx: a PointsContext), called by lm_points with the GIL
+ * released: it takes the GIL for the call to Python and gives it back. */
+int minpack_tramp_points(int m, int n, int np, const double *x, const int *problem,
+                         double *f, void *ctx)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *errors = FIELD(ctx, PTS_ERRORS);
+    PyObject *xarr = NULL, *parr = NULL, *r = NULL;
+    PyArrayObject *a;
+    npy_intp dx[2] = {np, n}, dp = np;
+    int status = -1, i;
+
+    xarr = PyArray_SimpleNew(2, dx, NPY_DOUBLE);
+    parr = PyArray_SimpleNew(1, &dp, NPY_INT32);
+    if (xarr == NULL || parr == NULL) goto done;
+    memcpy(PyArray_DATA((PyArrayObject *)xarr), x, (size_t)np * (size_t)n * sizeof(double));
+    for (i = 0; i < np; i++)
+        ((npy_int32 *)PyArray_DATA((PyArrayObject *)parr))[i] = problem[i] - 1;
+    r = PyObject_CallFunctionObjArgs(FIELD(ctx, PTS_FUNC), xarr, parr, NULL);
+    if (r == NULL) goto done;
+    a = (PyArrayObject *)r;
+    if (!PyArray_CheckExact(r) || PyArray_NDIM(a) != 2 || PyArray_DIM(a, 0) != np ||
+        PyArray_DIM(a, 1) != m || PyArray_TYPE(a) != NPY_DOUBLE ||
+        !PyArray_ISCARRAY_RO(a) || PyArray_ISBYTESWAPPED(a)) {
+        PyErr_SetString(PyExc_SystemError,
+                        "minpack internal error: the batch function did not return "
+                        "a C-contiguous float64 array of shape (points, m)");
+        goto done;
+    }
+    memcpy(f, PyArray_DATA(a), (size_t)np * (size_t)m * sizeof(double));
+    status = 0;
+done:
+    if (status != 0) record_exception(errors);
+    Py_XDECREF(xarr);
+    Py_XDECREF(parr);
+    Py_XDECREF(r);
+    PyGILState_Release(gil);
+    return status;
+}
+
 /* A tuple of n field names. */
 static PyObject *names(const char *const *fields, int n)
 {
@@ -466,15 +520,17 @@ PyObject *minpack_tramp_table(PyObject *self, PyObject *unused)
     (void)self;
     (void)unused;
     return Py_BuildValue(
-        "{s:N,s:N,s:N,s:N}{s:N,s:N,s:N,s:N,s:N,s:N}",
+        "{s:N,s:N,s:N,s:N,s:N}{s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
         "residual", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_residual),
         "jacobian", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_jacobian),
         "block", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_block),
         "progress", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_progress),
+        "points", PyLong_FromVoidPtr((void *)(uintptr_t)&minpack_tramp_points),
         "fit", names(fit_fields, FIT_FIELDS),
         "residual", names(residual_fields, RES_FIELDS),
         "model", names(model_fields, MODEL_FIELDS),
         "jacobian", names(jacobian_fields, JAC_FIELDS),
         "model_jacobian", names(model_jacobian_fields, MJAC_FIELDS),
-        "progress", names(progress_fields, PROG_FIELDS));
+        "progress", names(progress_fields, PROG_FIELDS),
+        "points", names(points_fields, PTS_FIELDS));
 }
