@@ -339,21 +339,27 @@ def _take(result: Any, name: str, shape: tuple, dtype: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 def _fit_curves(f: Any, xdata: Any, ydata: np.ndarray, p0: Any, sigma: Any,
-                lower: Any, upper: Any, options: dict) -> Any:
+                lower: Any, upper: Any, shared_x: bool, bounded: bool,
+                options: dict) -> Any:
     """One chunk: the in-memory `curve_fit_batch`."""
-    bounds = (lower, upper)
-    return minpack.curve_fit_batch(f.resolve(), xdata, ydata, p0=p0, sigma=sigma,
-                                   bounds=bounds, **options)
+    K = ydata.shape[0]
+    if shared_x and np.ndim(xdata) >= 2 and np.shape(xdata)[0] == K:
+        # a shared (k, m) xdata that this chunk's size would make look per
+        # problem: given per problem, the model sees the same values
+        xdata = np.broadcast_to(xdata, (K,) + np.shape(xdata))
+    result = minpack.curve_fit_batch(f.resolve(), xdata, ydata, p0=p0, sigma=sigma,
+                                     bounds=(lower, upper), **options)
+    if bounded and result.active_mask is None:  # this chunk's boxes all infinite
+        result.active_mask = np.zeros(result.popt.shape, dtype=np.int_)
+    return result
 
 
-def _per_problem_xdata(xdata: Any, K: int, m: int) -> bool:
-    """Whether xdata has one row (or block of rows) per problem: (K, m) or
-    (K, k, m); (m,) and a (k, m) stack of variables are shared.
+def _per_problem_xdata(xdata: Any, K: int) -> bool:
+    """Whether xdata has one row (or block of rows) per problem, as the
+    in-memory call decides: at least two dimensions, the first being K.
     """
     shape = _shape_of(xdata)
-    if _is_dask(xdata) and len(shape) >= 2:
-        return True
-    return (len(shape) == 3 and shape[0] == K) or (len(shape) == 2 and shape == (K, m))
+    return len(shape) >= 2 and (shape[0] == K or _is_dask(xdata))
 
 
 def _number_of_parameters(f: Any, p0: Any) -> int:
@@ -469,7 +475,7 @@ def curve_fit_batch(
     lb, ub = _split_bounds(bounds)
 
     per_problem = {
-        "xdata": _per_problem_xdata(xdata, K, m),
+        "xdata": _per_problem_xdata(xdata, K),
         "p0": p0 is not None and len(_shape_of(p0)) == 2,
         "sigma": sigma is not None and len(_shape_of(sigma)) == 2,
         "lower": len(_shape_of(lb)) == 2,
@@ -497,22 +503,38 @@ def curve_fit_batch(
             shared = dask.delayed(value, pure=True) if isinstance(value, np.ndarray) \
                 and value.size > 64 else value
             args[name] = [shared] * nblocks
+    bounded = _has_bounds(values["lower"], values["upper"])
     model_key = dask.delayed(model, pure=True, traverse=False)
     kwargs = dict(absolute_sigma=absolute_sigma, nan_policy=nan_policy,
                   workers=workers, full_output=full_output, **options)
     parts = [dask.delayed(_fit_curves, pure=True)(
         model_key, args["xdata"][i], y_blocks[i], args["p0"][i], args["sigma"][i],
-        args["lower"][i], args["upper"][i], kwargs) for i in range(nblocks)]
+        args["lower"][i], args["upper"][i], not per_problem["xdata"], bounded, kwargs)
+        for i in range(nblocks)]
 
     spec = [("popt", (n,), np.float64), ("pcov", (n, n), np.float64),
             ("perr", (n,), np.float64), ("ier", (), np.int32),
             ("nfev", (), np.int32), ("success", (), bool)]
     if full_output:
         spec += [("fvec", (m,), np.float64), ("mesg", (), object)]
+    if bounded:
+        spec += [("active_mask", (n,), np.int_)]
     arrays = {name: _field(parts, name, sizes, rest, dtype)
               for name, rest, dtype in spec}
-    absent = () if full_output else ("fvec", "mesg")
+    absent = tuple(name for name in ("fvec", "mesg", "active_mask")
+                   if name not in arrays)
     return DaskBatchResult(minpack.CurveFitBatchResult, arrays, absent)
+
+
+def _has_bounds(lower: Any, upper: Any) -> bool:
+    """Whether the result has an active_mask: some bound finite, or bounds in
+    Dask arrays (not computed to find out).
+    """
+    if _is_dask(lower) or _is_dask(upper):
+        return True
+    with np.errstate(invalid="ignore"):
+        return bool(np.any(np.asarray(lower, dtype=np.float64) > -np.inf)
+                    or np.any(np.asarray(upper, dtype=np.float64) < np.inf))
 
 
 def _signature_source(model: Any) -> Any:
@@ -543,25 +565,23 @@ def _fit_problems(func: Any, Dfun: Any, start: int, x0: np.ndarray, args: Any,
                   lower: Any, upper: Any, bounded: bool, options: dict) -> Any:
     """One chunk: the in-memory `leastsq_batch` on problems start, ..."""
     bounds = (lower, upper) if bounded else None
-    result = minpack.leastsq_batch(_offset(func.resolve(), start, options), x0,
-                                   args=args, Dfun=_offset(Dfun.resolve(), start,
-                                                           options),
+    residual = func.resolve()
+    if options.get("vectorized", False) and args is None and start:
+        residual = _offset(residual, start)
+    result = minpack.leastsq_batch(residual, x0, args=args, Dfun=Dfun.resolve(),
                                    bounds=bounds, **options)
     if bounded and result.active_mask is None:  # this chunk's boxes all infinite
         result.active_mask = np.zeros(result.x.shape, dtype=np.int_)
     return result
 
 
-def _offset(function: Any, start: int, options: dict) -> Any:
-    """A vectorized Python residual ``func(X, k)`` sees the problem indices
-    of the whole batch, not the chunk's.
+def _offset(function: Any, start: int) -> Any:
+    """A vectorized residual ``func(X, k)`` (without args) sees the problem
+    indices of the whole batch, not the chunk's.
     """
-    if (function is None or not options.get("vectorized", False) or start == 0
-            or as_compiled(function, "func") is not None):
-        return function
 
-    def shifted(X: np.ndarray, k: np.ndarray, *rest: Any) -> Any:
-        return function(X, k + start, *rest)
+    def shifted(X: np.ndarray, k: np.ndarray) -> Any:
+        return function(X, k + start)
 
     return shifted
 
@@ -688,7 +708,8 @@ def leastsq_batch(
     a_blocks = _blocks(args, sizes) if args is not None else [None] * nblocks
     bound_blocks = {name: _blocks(value, sizes) if per_problem[name] else
                     [value] * nblocks for name, value in values.items()}
-    if full_output and m is None:
+    if m is None and (full_output or options.get("vectorized", False)):
+        # as the in-memory call does, once here rather than once a chunk
         m = _count_residuals(residual, x0, args, options)
     func_key = dask.delayed(residual, pure=True, traverse=False)
     jac_key = dask.delayed(jacobian, pure=True, traverse=False)
@@ -713,17 +734,20 @@ def leastsq_batch(
 
 def _count_residuals(residual: Any, x0: Any, args: Any, options: dict) -> int:
     """m for a Python residual: one call at the first problem's start."""
+    vectorized = options.get("vectorized", False)
     K = int(_shape_of(x0)[0])
     if K == 0:
+        if vectorized:
+            raise ValueError("m (the number of residuals) is needed for an empty "
+                             "batch: there is no problem to ask")
         return 0
     first = np.asarray(x0[:1].compute() if _is_dask(x0) else np.asarray(x0)[:1],
                        dtype=np.float64)
     row = None if args is None else (args[:1].compute() if _is_dask(args) else
                                      np.asarray(args)[:1])
     function = residual.resolve()
-    if options.get("vectorized", False):
-        out = function(first, np.zeros(1, dtype=np.intp))
-    else:
-        out = function(first[0]) if row is None else function(first[0], row[0])
-    return int(np.size(out) if not options.get("vectorized", False)
-               else np.shape(out)[-1])
+    if vectorized:
+        out = function(first, np.zeros(1, dtype=np.intp) if row is None else row)
+        return int(np.shape(out)[-1])
+    out = function(first[0]) if row is None else function(first[0], row[0])
+    return int(np.size(out))

@@ -144,6 +144,10 @@ def _fit_block(Y: np.ndarray, *arrays: np.ndarray, n_core: int, n_coords: int,
         return value
 
     x_fit, y_fit = (xdata if shared else xdata[take]), ydata[take]
+    if shared and x_fit.ndim == 2 and x_fit.shape[0] == y_fit.shape[0]:
+        # (k, m) shared coordinates that curve_fit_batch would read as one
+        # row per pixel: given per pixel, the model sees the same values
+        x_fit = np.broadcast_to(xdata, (y_fit.shape[0],) + xdata.shape)
     # 'omit' only where there is something to omit: the same fits, faster
     omit = skipna and bool(np.isnan(y_fit).any() or np.isnan(x_fit).any())
     kwargs = dict(options["kwargs"], full_output=errors == "raise")
