@@ -137,10 +137,11 @@ def cluster_rounds(fits: int, chunk: int, rounds: int, environ: dict | None) -> 
     if environ is not None:
         config.update({f"distributed.nanny.pre-spawn-environ.{k}": v
                        for k, v in environ.items()})
+    cluster = distributed.LocalCluster  # two worker processes on loopback
     with dask.config.set(config), \
-            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+            cluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None) as local, \
+            distributed.Client(local) as client:
         lazy_y = da.map_blocks(synthetic_block, t=t, size=chunk, dtype=np.float64,
                                chunks=(tuple(sizes), (t.size,)))
         on_workers = client.persist(lazy_y)
@@ -157,8 +158,8 @@ def cluster_rounds(fits: int, chunk: int, rounds: int, environ: dict | None) -> 
             times["cluster"].append(elapsed)
     median = {name: statistics.median(v) for name, v in times.items()}
     for name in ("in-process", "cluster"):
-        print(f"  {name:12s} {median[name]:8.3f} s  {median[name] / fits * 1e6:6.2f} us "
-              f"a fit")
+        each = median[name] / fits * 1e6
+        print(f"  {name:12s} {median[name]:8.3f} s  {each:6.2f} us a fit")
     same = all(np.array_equal(getattr(results["cluster"], name),
                               getattr(results["in-process"], name), equal_nan=True)
                for name in ("popt", "pcov", "ier", "nfev"))

@@ -152,7 +152,8 @@ def _fit_block(Y: np.ndarray, *arrays: np.ndarray, n_core: int, n_coords: int,
     omit = skipna and bool(np.isnan(y_fit).any() or np.isnan(x_fit).any())
     kwargs = dict(options["kwargs"], full_output=errors == "raise")
     result = minpack.curve_fit_batch(
-        options["func"], x_fit, y_fit, p0=p0[take], bounds=tuple(subset(b) for b in box),
+        options["func"], x_fit, y_fit, p0=p0[take],
+        bounds=tuple(subset(b) for b in box),
         nan_policy="omit" if omit else None, **kwargs)
     success = np.asarray(result.success)
     if errors == "raise" and not success.all():
@@ -175,7 +176,8 @@ def curvefit(
     reduce_dims: str | Iterable[Hashable] | None = None,
     skipna: bool = True,
     p0: Mapping[str, float | xr.DataArray] | None = None,
-    bounds: Mapping[str, tuple[float | xr.DataArray, float | xr.DataArray]] | None = None,
+    bounds: Mapping[str, tuple[float | xr.DataArray, float | xr.DataArray]]
+    | None = None,
     param_names: Sequence[str] | None = None,
     errors: str = "raise",
     kwargs: dict[str, Any] | None = None,
@@ -336,8 +338,9 @@ class MinpackAccessor:
 
     def curvefit(self, coords: Any, func: Callable[..., Any], reduce_dims: Any = None,
                  skipna: bool = True, p0: Mapping | None = None,
-                 bounds: Mapping | None = None, param_names: Sequence[str] | None = None,
-                 errors: str = "raise", kwargs: dict | None = None) -> xr.Dataset:
+                 bounds: Mapping | None = None,
+                 param_names: Sequence[str] | None = None, errors: str = "raise",
+                 kwargs: dict | None = None) -> xr.Dataset:
         """`minpack.xarray.curvefit` of this object (same arguments)."""
         return curvefit(self._obj, coords, func, reduce_dims=reduce_dims,
                         skipna=skipna, p0=p0, bounds=bounds, param_names=param_names,
