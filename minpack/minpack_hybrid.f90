@@ -30,9 +30,13 @@
 !> k), ncol = min(ml + mu + 1, n), each point perturbing one group of
 !> columns of a banded Jacobian; lm_task_fjac: the Jacobian at st%x into
 !> st%fjac(1:n, 1:n); lm_task_report; lm_task_done), with st%iflag as
-!> there. hybrd and hybrj are loops over hy_step that answer with their
-!> callbacks, so both routes give the same solve to the last bit; the
-!> drivers copy x, fvec and diag into the state and the results out.
+!> there. hybrd and hybrj are such loops, answering with their callbacks,
+!> over hy_advance (hy_step's work, every array an argument) on their
+!> caller's x, fvec, fjac, r, diag and qtf and the work arrays of
+!> MINPACK-1's drivers (hy_work), with the scalars in a state from hy_setup:
+!> both routes give the same solve to the last bit, and the drivers copy
+!> nothing in or out. A solve stopped before its first Jacobian returns
+!> fjac (rows 1..n), r and qtf as zeros.
 module minpack_hybrid
     use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf
@@ -612,29 +616,36 @@ contains
 
         type(hy_state) :: st
         type(c_ptr) :: ud
-        integer :: k, njev
+        real(dp), allocatable :: xt(:), ft(:), wa1(:), wa3(:), xd(:, :)
+        integer, allocatable :: ipvt(:)
+        integer :: k, lrr
 
-        ! a loop over hy_step answering its requests with the callback
+        ! a loop over hy_advance on the caller's arrays, answering its
+        ! requests with the callback; the state holds the scalars
         ud = user_data(udata)
-        call hy_init(st, n, x, xtol, maxfev, ml, mu, epsfcn, mode, factor, nprint, &
-                     jac=lm_jac_difference, diag=diag, ldfjac=ldfjac, fvec=fvec, lr=lr)
+        call hy_setup(st, n, xtol, maxfev, ml, mu, epsfcn, mode, factor, nprint, &
+                      jac=lm_jac_difference, diag=diag, ldfjac=ldfjac, lr=lr)
+        call hy_work(st, fvec, fjac, r, qtf, xt, ft, wa1, wa3, ipvt, xd)
+        lrr = max(min(lr, (n * (n + 1)) / 2), 0)
         do
-            call hy_step(st)
+            call hy_advance(st, n, ldfjac, lrr, x, fvec, fjac, r, diag, qtf, &
+                            ipvt, xt, ft, wa1, wa3, xd)
             select case (st%task)
             case (lm_task_fvec)
-                call fcn(n, st%xt, st%ft, st%iflag, ud)
+                call fcn(n, xt, ft, st%iflag, ud)
             case (lm_task_fdiff)
                 do k = 1, st%ncol
-                    call fcn(n, st%xd(:, k), st%fjac(:, k), st%iflag, ud)
+                    call fcn(n, xd(:, k), fjac(:, k), st%iflag, ud)
                     if (st%iflag < 0) exit
                 end do
             case (lm_task_report)
-                call fcn(n, st%x, st%fvec, st%iflag, ud)
+                call fcn(n, x, fvec, st%iflag, ud)
             case default
                 exit
             end select
         end do
-        call hy_results(st, x, fvec, diag, info, nfev, njev, fjac, r, qtf)
+        info = st%info
+        nfev = st%nfev
     end subroutine hybrd
 
     !> Solve n nonlinear equations in n unknowns with a Jacobian supplied by
@@ -683,23 +694,32 @@ contains
 
         type(hy_state) :: st
         type(c_ptr) :: ud
+        real(dp), allocatable :: xt(:), ft(:), wa1(:), wa3(:), xd(:, :)
+        integer, allocatable :: ipvt(:)
+        integer :: lrr
 
-        ! a loop over hy_step answering its requests with the callback
+        ! a loop over hy_advance on the caller's arrays, answering its
+        ! requests with the callback
         ud = user_data(udata)
-        call hy_init(st, n, x, xtol, maxfev, n - 1, n - 1, zero, mode, factor, nprint, &
-                     jac=lm_jac_user, diag=diag, ldfjac=ldfjac, fvec=fvec, lr=lr)
+        call hy_setup(st, n, xtol, maxfev, n - 1, n - 1, zero, mode, factor, nprint, &
+                      jac=lm_jac_user, diag=diag, ldfjac=ldfjac, lr=lr)
+        call hy_work(st, fvec, fjac, r, qtf, xt, ft, wa1, wa3, ipvt, xd)
+        lrr = max(min(lr, (n * (n + 1)) / 2), 0)
         do
-            call hy_step(st)
+            call hy_advance(st, n, ldfjac, lrr, x, fvec, fjac, r, diag, qtf, &
+                            ipvt, xt, ft, wa1, wa3, xd)
             select case (st%task)
             case (lm_task_fvec)
-                call fcn(n, st%xt, st%ft, st%fjac, st%ldfjac, st%iflag, ud)
+                call fcn(n, xt, ft, fjac, ldfjac, st%iflag, ud)
             case (lm_task_fjac, lm_task_report)
-                call fcn(n, st%x, st%fvec, st%fjac, st%ldfjac, st%iflag, ud)
+                call fcn(n, x, fvec, fjac, ldfjac, st%iflag, ud)
             case default
                 exit
             end select
         end do
-        call hy_results(st, x, fvec, diag, info, nfev, njev, fjac, r, qtf)
+        info = st%info
+        nfev = st%nfev
+        njev = st%njev
     end subroutine hybrj
 
     !> Simplified hybrd (MINPACK-1 `hybrd1`): xtol = tol, maxfev = 200 (n + 1),
@@ -810,20 +830,10 @@ contains
             !! the length of the caller's r (hybrd, hybrj): less than
             !! n (n + 1) / 2 is improper input
 
-        integer :: j, nn
+        integer :: nn
 
-        st%n = n
-        if (present(jac)) st%jac = jac
-        st%ldfjac = n
-        if (present(ldfjac)) st%ldfjac = ldfjac
-        st%xtol = xtol
-        st%maxfev = maxfev
-        st%ml = ml
-        st%mu = mu
-        st%epsfcn = epsfcn
-        st%mode = mode
-        st%factor = factor
-        st%nprint = nprint
+        call hy_setup(st, n, xtol, maxfev, ml, mu, epsfcn, mode, factor, nprint, jac, &
+                      diag, ldfjac, lr)
         nn = max(n, 0)
         allocate(st%x(nn), st%fvec(nn), st%diag(nn), st%fjac(max(st%ldfjac, 0), nn), &
                  st%r(max((n * (n + 1)) / 2, 0)), st%xt(nn), st%ft(nn), st%wa1(nn), &
@@ -837,6 +847,61 @@ contains
         st%fjac = zero
         st%r = zero
         st%qtf = zero
+        if (st%proper .and. st%jac == lm_jac_difference) allocate(st%xd(n, st%msum))
+    end subroutine hy_init
+
+    !> The scalars of a solve: hy_init without the arrays, for hybrd and
+    !> hybrj, which run hy_advance on their caller's x, fvec, fjac, r, diag
+    !> and qtf and on the work arrays of hy_work. Arguments as in hy_init,
+    !> without x and fvec; sets st%proper and the stage to start from.
+    pure subroutine hy_setup(st, n, xtol, maxfev, ml, mu, epsfcn, mode, factor, nprint, &
+                             jac, diag, ldfjac, lr)
+        type(hy_state), intent(out) :: st
+            !! the state (anything it held is discarded)
+        integer, intent(in) :: n
+            !! number of equations and unknowns
+        real(dp), intent(in) :: xtol
+            !! tolerance on the relative error between two iterates
+        integer, intent(in) :: maxfev
+            !! maximum number of function evaluations
+        integer, intent(in) :: ml
+            !! subdiagonals within the band of the Jacobian (n - 1: dense)
+        integer, intent(in) :: mu
+            !! superdiagonals within the band (n - 1: dense)
+        real(dp), intent(in) :: epsfcn
+            !! relative error of the functions (lm_jac_difference)
+        integer, intent(in) :: mode
+            !! 1: scale from the Jacobian's column norms; 2: use diag
+        real(dp), intent(in) :: factor
+            !! initial step bound factor
+        integer, intent(in) :: nprint
+            !! a report every nprint iterations and at the end (0: never)
+        integer, intent(in), optional :: jac
+            !! lm_jac_difference (default: the state asks for difference
+            !! points, as hybrd) or lm_jac_user (it asks for the Jacobian,
+            !! as hybrj)
+        real(dp), intent(in), optional :: diag(n)
+            !! the variable scaling (needed with mode = 2)
+        integer, intent(in), optional :: ldfjac
+            !! leading dimension of fjac (default n)
+        integer, intent(in), optional :: lr
+            !! the length of the caller's r (hybrd, hybrj): less than
+            !! n (n + 1) / 2 is improper input
+
+        integer :: j
+
+        st%n = n
+        if (present(jac)) st%jac = jac
+        st%ldfjac = n
+        if (present(ldfjac)) st%ldfjac = ldfjac
+        st%xtol = xtol
+        st%maxfev = maxfev
+        st%ml = ml
+        st%mu = mu
+        st%epsfcn = epsfcn
+        st%mode = mode
+        st%factor = factor
+        st%nprint = nprint
         st%task = lm_task_done
         st%stage = stage_finish
 
@@ -848,15 +913,59 @@ contains
         end if
         if (st%jac /= lm_jac_difference .and. st%jac /= lm_jac_user) return
         if (mode == 2) then
+            if (.not. present(diag)) return
             do j = 1, n
-                if (.not. (st%diag(j) > zero)) return
+                if (.not. (diag(j) > zero)) return
             end do
         end if
         st%msum = min(ml + mu + 1, n)
-        if (st%jac == lm_jac_difference) allocate(st%xd(n, st%msum))
         st%proper = .true.
         st%stage = stage_start
-    end subroutine hy_init
+    end subroutine hy_setup
+
+    !> The work arrays of hybrd's and hybrj's solve (after hy_setup), those
+    !> MINPACK-1's drivers had: xt, wa1, wa3 (n), ft (n), starting as fvec,
+    !> ipvt (qrfac's argument), and xd (n, msum) for difference points. On
+    !> proper input the outputs fjac (rows 1..n), r and qtf are cleared, so
+    !> that a solve stopped before its first Jacobian returns them as zeros,
+    !> as a state does; on improper input they are left as they are.
+    pure subroutine hy_work(st, fvec, fjac, r, qtf, xt, ft, wa1, wa3, ipvt, xd)
+        type(hy_state), intent(in) :: st
+            !! the solve, from hy_setup
+        real(dp), intent(in) :: fvec(st%n)
+            !! the caller's fvec
+        real(dp), intent(inout) :: fjac(st%ldfjac, st%n)
+            !! the caller's fjac
+        real(dp), intent(inout) :: r(*)
+            !! the caller's r (at least n (n + 1) / 2 on proper input)
+        real(dp), intent(inout) :: qtf(st%n)
+            !! the caller's qtf
+        real(dp), allocatable, intent(out) :: xt(:)
+            !! MINPACK's wa2 (n)
+        real(dp), allocatable, intent(out) :: ft(:)
+            !! MINPACK's wa4 (n)
+        real(dp), allocatable, intent(out) :: wa1(:)
+            !! work array (n)
+        real(dp), allocatable, intent(out) :: wa3(:)
+            !! work array (n)
+        integer, allocatable, intent(out) :: ipvt(:)
+            !! qrfac's permutation argument (n)
+        real(dp), allocatable, intent(out) :: xd(:, :)
+            !! the difference points (n, msum; lm_jac_difference on proper input)
+
+        integer :: j, nn
+
+        nn = max(st%n, 0)
+        allocate(xt(nn), ft(nn), wa1(nn), wa3(nn), ipvt(nn))
+        ft = fvec
+        if (.not. st%proper) return
+        if (st%jac == lm_jac_difference) allocate(xd(nn, st%msum))
+        do j = 1, st%n
+            fjac(1:st%n, j) = zero
+        end do
+        r(1:(st%n * (st%n + 1)) / 2) = zero
+        qtf = zero
+    end subroutine hy_work
 
     !> Advance the solve until it needs something from its caller; st%task
     !> says what (the requests of lm_step). The iteration is MINPACK-1's
@@ -871,8 +980,10 @@ contains
                         st%diag, st%qtf, st%ipvt, st%xt, st%ft, st%wa1, st%wa3, st%xd)
     end subroutine hy_step
 
-    !> hy_step's work, on the state's arrays. While it runs they are reached
-    !> through these arguments only, never through st.
+    !> hy_step's work: the iteration, on the arrays it is given (the state's
+    !> from hy_step; hybrd's and hybrj's own, with a state from hy_setup).
+    !> While it runs they are reached through these arguments only, never
+    !> through st, which gives the scalars.
     pure recursive subroutine hy_advance(st, n, ldfjac, lr, x, fvec, fjac, r, diag, qtf, &
                                          ipvt, xt, ft, wa1, wa3, xd)
         type(hy_state), intent(inout) :: st
@@ -1233,45 +1344,5 @@ contains
         st%iflag = iflag
         st%stage = next
     end subroutine hy_request
-
-    !> Copy a finished solve into the arguments of hybrd and hybrj. On
-    !> improper input only x, fvec and diag are written, unchanged.
-    pure subroutine hy_results(st, x, fvec, diag, info, nfev, njev, fjac, r, qtf)
-        type(hy_state), intent(in) :: st
-            !! the finished solve
-        real(dp), intent(out) :: x(st%n)
-            !! the final x
-        real(dp), intent(out) :: fvec(st%n)
-            !! the functions at x
-        real(dp), intent(out) :: diag(st%n)
-            !! the scaling
-        integer, intent(out) :: info
-            !! termination code
-        integer, intent(out) :: nfev
-            !! function evaluations
-        integer, intent(out) :: njev
-            !! Jacobian evaluations
-        real(dp), intent(inout) :: fjac(st%ldfjac, st%n)
-            !! Q in rows 1..n
-        real(dp), intent(inout) :: r(*)
-            !! R packed by rows, n (n + 1) / 2 elements
-        real(dp), intent(out) :: qtf(st%n)
-            !! Q^T fvec
-
-        integer :: j
-
-        x = st%x
-        fvec = st%fvec
-        diag = st%diag
-        info = st%info
-        nfev = st%nfev
-        njev = st%njev
-        if (.not. st%proper) return
-        do j = 1, st%n
-            fjac(1:st%n, j) = st%fjac(1:st%n, j)
-        end do
-        r(1:size(st%r)) = st%r
-        qtf = st%qtf
-    end subroutine hy_results
 
 end module minpack_hybrid

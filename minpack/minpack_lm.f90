@@ -10,10 +10,8 @@
 !> - callbacks carry a `type(c_ptr)` user-data argument (see minpack/README.md);
 !> - work arrays are allocated here instead of being passed in;
 !> - the iteration is a state object stepped by reverse communication (see
-!>   below); lmdif, lmder and lmstr copy x, fvec and diag into the state and
-!>   the results out of it, so rows of fjac beyond m are left untouched, and
-!>   a fit stopped before its first Jacobian returns fjac, ipvt and qtf as
-!>   zeros (MINPACK-1 left them as they were);
+!>   below); a fit stopped before its first Jacobian returns fjac (rows
+!>   1..m), ipvt and qtf as zeros (MINPACK-1 left them as they were);
 !> - when a callback stops the finite-difference Jacobian, x is restored
 !>   (MINPACK-1 left one component perturbed);
 !> - residuals or a Jacobian that are not finite (NaN or inf) are detected
@@ -109,9 +107,15 @@
 !> next lm_step, as a callback does, and the fit ends with info = iflag
 !> (after the final report if nprint > 0). Nothing else in the state is the
 !> caller's to change. The sequence of requests, and every bit of the
-!> results, are those of the callback drivers (lmdif, lmder and lmstr are
-!> exactly such loops), so the same problem gives the same fit whichever way
-!> it is driven.
+!> results, are those of the callback drivers, so the same problem gives the
+!> same fit whichever way it is driven: lmdif, lmder and lmstr are such
+!> loops, over lm_advance, the work of lm_step, which takes every array as
+!> an argument. lm_step hands it the state's arrays; the drivers hand it
+!> their caller's x, fvec, fjac, diag, ipvt and qtf and the work arrays of
+!> MINPACK-1's drivers (lm_work), with the scalars and the box in a state
+!> started by lm_setup (lm_init without the arrays). So a driver's fit
+!> works in place, with MINPACK-1's memory, copying nothing in or out, and
+!> the iteration is written once.
 !>
 !> The state is plain data: allocatable components and scalars, no
 !> pointers, no procedures, nothing of the caller's. A state may be copied
@@ -121,10 +125,11 @@
 !>
 !> lmstr (module minpack_lmrows) is such a loop too, with jac = lm_jac_rows:
 !> its lm_task_fjac asks for the whole Jacobian stage (R folded row by row
-!> into st%fjac, st%ipvt, the column norms in st%xt, st%qtf, st%jfinite),
-!> which lmstr answers itself. lm_jac_rows, lm_results and qr_qtb are public
-!> for that purpose only and are not re-exported by the umbrella module
-!> `minpack`.
+!> into fjac, ipvt, the column norms in xt, qtf, st%jfinite), which lmstr
+!> answers itself. lm_jac_rows, qr_qtb, lm_setup, lm_work and lm_advance
+!> are public for these drivers only, and lm_results (a state's results
+!> copied out as a driver returns them) for the library's own loops over
+!> lm_step; none is re-exported by the umbrella module `minpack`.
 module minpack_lm
     use, intrinsic :: iso_c_binding, only: c_ptr
     use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_positive_inf, ieee_is_nan
@@ -140,6 +145,7 @@ module minpack_lm
     public :: lm_task_done, lm_task_report, lm_task_fvec, lm_task_fjac, lm_task_fdiff
     public :: lm_jac_difference, lm_jac_user
     public :: lm_jac_rows, lm_results, qr_qtb  ! library-internal (see above)
+    public :: lm_setup, lm_work, lm_advance      ! library-internal (see above)
 
     !> Requests of lm_step (st%task); see "Reverse communication" above.
     integer, parameter :: lm_task_done = -1, lm_task_report = 0, lm_task_fvec = 1, &
@@ -519,35 +525,39 @@ contains
 
         type(lm_state) :: st
         type(c_ptr) :: ud
+        real(dp), allocatable :: xt(:), ft(:), wa1(:), wa3(:), xd(:, :)
         integer :: k
 
-        ! a loop over lm_step answering its requests with the callbacks
+        ! a loop over lm_advance on the caller's arrays, answering its
+        ! requests with the callbacks; the state holds the scalars and the box
         ud = user_data(udata)
-        call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, factor, nprint, &
-                     jac=lm_jac_difference, diag=diag, ldfjac=ldfjac, fvec=fvec, &
-                     lower=lower, upper=upper)
+        call lm_setup(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, factor, nprint, &
+                      jac=lm_jac_difference, diag=diag, ldfjac=ldfjac, lower=lower, upper=upper)
+        call lm_work(st, fvec, fjac, ipvt, qtf, xt, ft, wa1, wa3, xd)
         do
-            call lm_step(st)
+            call lm_advance(st, m, n, ldfjac, x, fvec, fjac, diag, qtf, ipvt, xt, ft, wa1, &
+                            wa3, xd, st%lb, st%ub, st%held)
             select case (st%task)
             case (lm_task_fvec)
-                call fcn(m, n, st%xt, st%ft, st%iflag, ud)
+                call fcn(m, n, xt, ft, st%iflag, ud)
             case (lm_task_fdiff)
                 if (present(fcn_block)) then
-                    call fcn_block(m, n, st%ncol, st%xd, st%fjac(1:m, 1:st%ncol), st%iflag, ud)
+                    call fcn_block(m, n, st%ncol, xd, fjac(1:m, 1:st%ncol), st%iflag, ud)
                 else
                     do k = 1, st%ncol
-                        call fcn(m, n, st%xd(:, k), st%fjac(:, k), st%iflag, ud)
+                        call fcn(m, n, xd(:, k), fjac(:, k), st%iflag, ud)
                         if (st%iflag < 0) exit
                     end do
                 end if
             case (lm_task_report)
-                call fcn(m, n, st%x, st%fvec, st%iflag, ud)
+                call fcn(m, n, x, fvec, st%iflag, ud)
             case default
                 exit
             end select
         end do
-        call lm_results(st, x, fvec, diag, info, nfev, fjac=fjac, ipvt=ipvt, qtf=qtf)
-        if (present(active)) call lm_active(st, active)
+        info = st%info
+        nfev = st%nfev
+        if (present(active)) call box_active(st, n, x, active)
     end subroutine lmdif
 
     !> Minimise the sum of squares of m nonlinear functions in n variables,
@@ -609,27 +619,30 @@ contains
 
         type(lm_state) :: st
         type(c_ptr) :: ud
+        real(dp), allocatable :: xt(:), ft(:), wa1(:), wa3(:), xd(:, :)
 
-        ! a loop over lm_step answering its requests with the callback
+        ! a loop over lm_advance on the caller's arrays, answering its
+        ! requests with the callback
         ud = user_data(udata)
-        call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, zero, mode, factor, nprint, &
-                     jac=lm_jac_user, diag=diag, ldfjac=ldfjac, fvec=fvec, lower=lower, &
-                     upper=upper)
+        call lm_setup(st, m, n, x, ftol, xtol, gtol, maxfev, zero, mode, factor, nprint, &
+                      jac=lm_jac_user, diag=diag, ldfjac=ldfjac, lower=lower, upper=upper)
+        call lm_work(st, fvec, fjac, ipvt, qtf, xt, ft, wa1, wa3, xd)
         do
-            call lm_step(st)
+            call lm_advance(st, m, n, ldfjac, x, fvec, fjac, diag, qtf, ipvt, xt, ft, wa1, &
+                            wa3, xd, st%lb, st%ub, st%held)
             select case (st%task)
             case (lm_task_fvec)
-                call fcn(m, n, st%xt, st%ft, st%fjac, st%ldfjac, st%iflag, ud)
-            case (lm_task_fjac)
-                call fcn(m, n, st%x, st%fvec, st%fjac, st%ldfjac, st%iflag, ud)
-            case (lm_task_report)
-                call fcn(m, n, st%x, st%fvec, st%fjac, st%ldfjac, st%iflag, ud)
+                call fcn(m, n, xt, ft, fjac, ldfjac, st%iflag, ud)
+            case (lm_task_fjac, lm_task_report)
+                call fcn(m, n, x, fvec, fjac, ldfjac, st%iflag, ud)
             case default
                 exit
             end select
         end do
-        call lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
-        if (present(active)) call lm_active(st, active)
+        info = st%info
+        nfev = st%nfev
+        njev = st%njev
+        if (present(active)) call box_active(st, n, x, active)
     end subroutine lmder
 
     !> Simplified lmdif (MINPACK-1 `lmdif1`): ftol = xtol = tol, gtol = 0,
@@ -789,7 +802,71 @@ contains
         real(dp), intent(in), optional :: upper(n)
             !! upper bounds on x
 
-        integer :: j, ldmin, mm, nn
+        integer :: mm, nn
+
+        call lm_setup(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, factor, nprint, &
+                      jac, diag, ldfjac, lower, upper)
+        ! every array lm_step works on, also on improper input (sizes >= 0)
+        nn = max(n, 0)
+        mm = max(m, 0)
+        allocate(st%x(nn), st%fvec(mm), st%diag(nn), st%fjac(max(st%ldfjac, 0), nn), &
+                 st%xt(nn), st%ft(mm), st%wa1(nn), st%wa3(nn), st%qtf(nn), st%ipvt(nn))
+        st%x = x
+        st%fvec = zero
+        if (present(fvec)) st%fvec = fvec
+        st%ft = st%fvec
+        st%diag = zero
+        if (present(diag)) st%diag = diag
+        st%fjac = zero
+        st%qtf = zero
+        st%ipvt = 0
+        if (st%proper .and. st%jac == lm_jac_difference) allocate(st%xd(n, n))
+    end subroutine lm_init
+
+    !> The scalars of a fit and its box: lm_init without the arrays, for the
+    !> drivers (lmdif, lmder, lmstr), which run lm_advance on their caller's
+    !> x, fvec, fjac, diag, ipvt and qtf and on the work arrays of lm_work.
+    !> Arguments as in lm_init; sets st%proper and the stage to start from.
+    pure subroutine lm_setup(st, m, n, x, ftol, xtol, gtol, maxfev, epsfcn, mode, factor, &
+                             nprint, jac, diag, ldfjac, lower, upper)
+        type(lm_state), intent(out) :: st
+            !! the state (anything it held is discarded)
+        integer, intent(in) :: m
+            !! number of residuals (m >= n)
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(in) :: x(n)
+            !! the starting point
+        real(dp), intent(in) :: ftol
+            !! tolerance on the relative reduction of the sum of squares
+        real(dp), intent(in) :: xtol
+            !! tolerance on the relative change of x
+        real(dp), intent(in) :: gtol
+            !! tolerance on the orthogonality of fvec and the Jacobian
+        integer, intent(in) :: maxfev
+            !! maximum number of residual evaluations
+        real(dp), intent(in) :: epsfcn
+            !! relative error of the residuals (lm_jac_difference)
+        integer, intent(in) :: mode
+            !! 1: scale from the Jacobian's column norms; 2: use diag
+        real(dp), intent(in) :: factor
+            !! initial step bound factor
+        integer, intent(in) :: nprint
+            !! a report every nprint iterations and at the end (0: never)
+        integer, intent(in), optional :: jac
+            !! lm_jac_difference (default: the state asks for difference
+            !! points, as lmdif) or lm_jac_user (it asks for the Jacobian,
+            !! as lmder)
+        real(dp), intent(in), optional :: diag(n)
+            !! the variable scaling (needed with mode = 2)
+        integer, intent(in), optional :: ldfjac
+            !! leading dimension of fjac (default m; n for lm_jac_rows)
+        real(dp), intent(in), optional :: lower(n)
+            !! lower bounds on x (see "Bounds" above; not with lm_jac_rows)
+        real(dp), intent(in), optional :: upper(n)
+            !! upper bounds on x
+
+        integer :: j, ldmin
 
         st%m = m
         st%n = n
@@ -808,20 +885,6 @@ contains
         st%nprint = nprint
         st%nfree = n
         st%bounded = present(lower) .or. present(upper)
-        ! every array lm_step works on, also on improper input (sizes >= 0)
-        nn = max(n, 0)
-        mm = max(m, 0)
-        allocate(st%x(nn), st%fvec(mm), st%diag(nn), st%fjac(max(st%ldfjac, 0), nn), &
-                 st%xt(nn), st%ft(mm), st%wa1(nn), st%wa3(nn), st%qtf(nn), st%ipvt(nn))
-        st%x = x
-        st%fvec = zero
-        if (present(fvec)) st%fvec = fvec
-        st%ft = st%fvec
-        st%diag = zero
-        if (present(diag)) st%diag = diag
-        st%fjac = zero
-        st%qtf = zero
-        st%ipvt = 0
         st%task = lm_task_done
         st%stage = stage_finish
 
@@ -831,8 +894,9 @@ contains
         if (st%jac /= lm_jac_difference .and. st%jac /= lm_jac_user .and. &
             st%jac /= lm_jac_rows) return
         if (mode == 2) then
+            if (.not. present(diag)) return
             do j = 1, n
-                if (.not. (st%diag(j) > zero)) return
+                if (.not. (diag(j) > zero)) return
             end do
         end if
         if (st%bounded) then
@@ -856,10 +920,55 @@ contains
             st%nfree = count(st%lb < st%ub)
             st%boxok = .true.
         end if
-        if (st%jac == lm_jac_difference) allocate(st%xd(n, n))
         st%proper = .true.
         st%stage = stage_start
-    end subroutine lm_init
+    end subroutine lm_setup
+
+    !> The work arrays of a driver's fit (after lm_setup), those MINPACK-1's
+    !> drivers had: xt, wa1, wa3 (n), ft (m), starting as fvec, as MINPACK's
+    !> drivers hand the caller's fvec to the first evaluation, and xd (n, n)
+    !> for difference points. On proper input the outputs fjac (rows 1..m;
+    !> 1..n for lm_jac_rows), ipvt and qtf are cleared, so that a fit stopped
+    !> before its first Jacobian returns them as zeros, as a state does; on
+    !> improper input they are left as they are.
+    pure subroutine lm_work(st, fvec, fjac, ipvt, qtf, xt, ft, wa1, wa3, xd)
+        type(lm_state), intent(in) :: st
+            !! the fit, from lm_setup
+        real(dp), intent(in) :: fvec(st%m)
+            !! the caller's fvec
+        real(dp), intent(inout) :: fjac(st%ldfjac, st%n)
+            !! the caller's fjac
+        integer, intent(inout) :: ipvt(st%n)
+            !! the caller's ipvt
+        real(dp), intent(inout) :: qtf(st%n)
+            !! the caller's qtf
+        real(dp), allocatable, intent(out) :: xt(:)
+            !! MINPACK's wa2 (n)
+        real(dp), allocatable, intent(out) :: ft(:)
+            !! MINPACK's wa4 (m)
+        real(dp), allocatable, intent(out) :: wa1(:)
+            !! work array (n)
+        real(dp), allocatable, intent(out) :: wa3(:)
+            !! work array (n)
+        real(dp), allocatable, intent(out) :: xd(:, :)
+            !! the difference points (n, n; lm_jac_difference on proper input)
+
+        integer :: j, mm, nn, nrows
+
+        nn = max(st%n, 0)
+        mm = max(st%m, 0)
+        allocate(xt(nn), ft(mm), wa1(nn), wa3(nn))
+        ft = fvec
+        if (.not. st%proper) return
+        if (st%jac == lm_jac_difference) allocate(xd(nn, nn))
+        nrows = st%m
+        if (st%jac == lm_jac_rows) nrows = st%n
+        do j = 1, st%n
+            fjac(1:nrows, j) = zero
+        end do
+        ipvt = 0
+        qtf = zero
+    end subroutine lm_work
 
     !> Advance the fit until it needs something from its caller; st%task
     !> says what (see "Reverse communication" in the module header). The
@@ -876,8 +985,10 @@ contains
                         st%ipvt, st%xt, st%ft, st%wa1, st%wa3, st%xd, st%lb, st%ub, st%held)
     end subroutine lm_step
 
-    !> lm_step's work, on the state's arrays. While it runs they are
-    !> reached through these arguments only, never through st.
+    !> lm_step's work: the iteration, on the arrays it is given (the state's
+    !> from lm_step; a driver's own, with a state from lm_setup). While it
+    !> runs they are reached through these arguments only, never through st,
+    !> which gives the scalars (and the box, through lb, ub and held).
     pure recursive subroutine lm_advance(st, m, n, ldfjac, x, fvec, fjac, diag, qtf, ipvt, &
                                          xt, ft, wa1, wa3, xd, lb, ub, held)
         type(lm_state), intent(inout) :: st
@@ -1300,16 +1411,31 @@ contains
         integer, intent(out) :: active(:)
             !! the mask (size n)
 
-        active = 0
-        if (st%boxok) then
-            where (st%x <= st%lb) active = -1
-            where (st%x >= st%ub .and. st%lb < st%ub) active = 1
-        end if
+        call box_active(st, st%n, st%x, active)
     end subroutine lm_active
 
-    !> Copy a finished fit into the arguments of the callback drivers (lmdif,
-    !> lmder, lmstr). On improper input only x, fvec and diag are written,
-    !> unchanged, as MINPACK-1 leaves them.
+    !> lm_active at a point x of the caller's (the drivers' final x).
+    pure subroutine box_active(st, n, x, active)
+        type(lm_state), intent(in) :: st
+            !! the fit: its box
+        integer, intent(in) :: n
+            !! number of variables
+        real(dp), intent(in) :: x(n)
+            !! the point
+        integer, intent(out) :: active(n)
+            !! the mask
+
+        active = 0
+        if (st%boxok) then
+            where (x <= st%lb) active = -1
+            where (x >= st%ub .and. st%lb < st%ub) active = 1
+        end if
+    end subroutine box_active
+
+    !> Copy a finished fit out of its state into arrays of the caller's, as
+    !> lmdif, lmder and lmstr return them (they work in their caller's arrays
+    !> and need no copy). On improper input only x, fvec and diag are
+    !> written, unchanged, as MINPACK-1 leaves them.
     pure subroutine lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
         type(lm_state), intent(in) :: st
             !! the finished fit

@@ -5,10 +5,11 @@
 !> References: MINPACK-1 User Guide (ANL-80-74, 1980), chapters 2 and 4;
 !> J. J. Moré, "The Levenberg-Marquardt algorithm: implementation and
 !> theory" (1978). lmstr runs the iteration of lmdif/lmder (minpack_lm's
-!> `lm_step`, with jac = lm_jac_rows); only the Jacobian stage differs: the m rows of J are folded
-!> into an n by n upper triangular R and into Q^T fvec by Givens rotations,
-!> so the m by n Jacobian is never stored, and a singular R is refactored by
-!> qrfac with column pivoting.
+!> `lm_advance`, the work of `lm_step`, with jac = lm_jac_rows, on the
+!> caller's arrays); only the Jacobian stage differs: the m rows of J are
+!> folded into an n by n upper triangular R and into Q^T fvec by Givens
+!> rotations, so the m by n Jacobian is never stored, and a singular R is
+!> refactored by qrfac with column pivoting.
 !>
 !> Deliberate differences from MINPACK-1:
 !> - callbacks carry a `type(c_ptr)` user-data argument (see minpack/README.md);
@@ -30,7 +31,7 @@ module minpack_lmrows
     use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr
     use minpack_kinds, only: dp
     use minpack_linalg, only: enorm, qrfac, all_finite
-    use minpack_lm, only: lm_state, lm_init, lm_step, lm_results, lm_jac_rows, lm_task_fvec, &
+    use minpack_lm, only: lm_state, lm_setup, lm_work, lm_advance, lm_jac_rows, lm_task_fvec, &
         lm_task_fjac, lm_task_report, qr_qtb
     implicit none
     private
@@ -182,30 +183,35 @@ contains
         type(lm_state) :: st
         type(c_ptr) :: ud
         real(dp) :: fjrow(max(n, 0))
+        real(dp), allocatable :: xt(:), ft(:), wa1(:), wa3(:), xd(:, :)
 
-        ! a loop over lm_step answering its requests with the callback; the
-        ! residual and report calls get a scratch fjrow of zeros
+        ! a loop over lm_advance on the caller's arrays, answering its
+        ! requests with the callback; the residual and report calls get a
+        ! scratch fjrow of zeros
         ud = c_null_ptr
         if (present(udata)) ud = udata
-        call lm_init(st, m, n, x, ftol, xtol, gtol, maxfev, zero, mode, factor, nprint, &
-                     jac=lm_jac_rows, diag=diag, ldfjac=ldfjac, fvec=fvec)
+        call lm_setup(st, m, n, x, ftol, xtol, gtol, maxfev, zero, mode, factor, nprint, &
+                      jac=lm_jac_rows, diag=diag, ldfjac=ldfjac)
+        call lm_work(st, fvec, fjac, ipvt, qtf, xt, ft, wa1, wa3, xd)
         do
-            call lm_step(st)
+            call lm_advance(st, m, n, ldfjac, x, fvec, fjac, diag, qtf, ipvt, xt, ft, wa1, wa3)
             select case (st%task)
             case (lm_task_fvec)
                 fjrow = zero
-                call fcn(m, n, st%xt, st%ft, fjrow, st%iflag, ud)
+                call fcn(m, n, xt, ft, fjrow, st%iflag, ud)
             case (lm_task_report)
                 fjrow = zero
-                call fcn(m, n, st%x, st%fvec, fjrow, st%iflag, ud)
+                call fcn(m, n, x, fvec, fjrow, st%iflag, ud)
             case (lm_task_fjac)
-                call lmstr_rows(fcn, m, n, st%x, st%fvec, st%fjac, st%ldfjac, st%ipvt, st%xt, &
-                                st%qtf, st%wa1, st%wa3, st%jfinite, st%iflag, ud)
+                call lmstr_rows(fcn, m, n, x, fvec, fjac, ldfjac, ipvt, xt, qtf, wa1, wa3, &
+                                st%jfinite, st%iflag, ud)
             case default
                 exit
             end select
         end do
-        call lm_results(st, x, fvec, diag, info, nfev, njev, fjac, ipvt, qtf)
+        info = st%info
+        nfev = st%nfev
+        njev = st%njev
     end subroutine lmstr
 
     !> Simplified lmstr (MINPACK-1 `lmstr1`): ftol = xtol = tol, gtol = 0,

@@ -28,9 +28,15 @@ import numpy as np
 import pytest
 
 import minpack
+from minpack._optimize import warning_category
 from support.problems import CurveFit, curve_fits
 
 ROWS = 5
+
+
+def optimize_warning():
+    """The OptimizeWarning minpack issues: SciPy's once SciPy is imported."""
+    return warning_category()
 
 
 def decay(t, a, k, c):
@@ -56,7 +62,7 @@ def single(f, x, y, p0, **kw):
     """curve_fit for one problem: (popt, pcov, nfev, ier), or the failure's
     (None, None, nfev, ier) from leastsq on curve_fit's residual."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", minpack.OptimizeWarning)
+        warnings.simplefilter("ignore", optimize_warning())
         try:
             popt, pcov, info, _, ier = minpack.curve_fit(f, x, y, p0, full_output=True, **kw)
             return popt, pcov, info["nfev"], ier
@@ -109,7 +115,7 @@ SCALAR_POWERS = {"hill": "p[1] ** p[2]", "Gauss1": "b5**2, b8**2"}
 def test_rows_equal_curve_fit_on_the_registry(problem):
     y, p0 = perturbed(problem)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", minpack.OptimizeWarning)
+        warnings.simplefilter("ignore", optimize_warning())
         res = minpack.curve_fit_batch(problem.model, problem.t, y, p0, workers=2)
     for k in range(ROWS):
         with np.errstate(all="ignore"):
@@ -121,7 +127,7 @@ def test_rows_equal_curve_fit_on_the_registry(problem):
 def test_vectorized_false_gives_the_same_rows(problem):
     y, p0 = perturbed(problem, rows=3)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", minpack.OptimizeWarning)
+        warnings.simplefilter("ignore", optimize_warning())
         a = minpack.curve_fit_batch(problem.model, problem.t, y, p0, vectorized=True)
         b = minpack.curve_fit_batch(problem.model, problem.t, y, p0, vectorized=False)
     for name in ("popt", "nfev", "ier"):
@@ -187,7 +193,7 @@ def test_bounds_shared_and_per_problem_equal_bounded_curve_fit():
     ub = np.tile([10.0, 1.2, 1.0], (6, 1))
     ub[1, 1] = 0.7  # row 1's rate ends on its bound
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", minpack.OptimizeWarning)
+        warnings.simplefilter("ignore", optimize_warning())
         res = minpack.curve_fit_batch(decay, T, y, p0=[1, 0.5, 0.1], bounds=(lb, ub))
         for k in range(6):
             assert_row_equal(res, k, decay, T, y[k], np.array([1, 0.5, 0.1]),
@@ -199,7 +205,7 @@ def test_bounds_shared_and_per_problem_equal_bounded_curve_fit():
     assert np.isnan(res.pcov[1][held]).all() and np.isnan(res.pcov[1][:, held]).all()
     assert np.isfinite(res.pcov[1][np.ix_(~held, ~held)]).all()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", minpack.OptimizeWarning)
+        warnings.simplefilter("ignore", optimize_warning())
         # no p0: curve_fit's start inside each box
         res = minpack.curve_fit_batch(decay, T, y, bounds=(lb, ub))
         popt, _ = minpack.curve_fit(decay, T, y[3], bounds=(lb, ub[3]))
@@ -268,10 +274,10 @@ def test_covariance_that_cannot_be_estimated_is_inf_and_warns_once():
     def degenerate(t, a, k, c, d):  # d is ignored
         return a * np.exp(-k * t) + c + 0 * d
 
-    with pytest.warns(minpack.OptimizeWarning, match="3 of 3 problems"):
+    with pytest.warns(optimize_warning(), match="3 of 3 problems"):
         res = minpack.curve_fit_batch(degenerate, T, y, p0=[1, 1, 0, 0])
     assert res.success.all() and np.isinf(res.pcov).all()
-    with pytest.warns(minpack.OptimizeWarning):
+    with pytest.warns(optimize_warning()):
         _, pcov = minpack.curve_fit(degenerate, T, y[0], p0=[1, 1, 0, 0])
     assert np.isinf(pcov).all()
 
@@ -409,3 +415,14 @@ def test_leastsq_batch_vectorized_errors():
     with pytest.raises(TypeError, match="Improper input"):
         minpack.leastsq_batch(lambda X, k: np.zeros((X.shape[0], 2)), x0,
                               vectorized=True)
+
+
+def test_the_callers_errstate_applies_in_the_worker_threads():
+    _, y = decay_batch(200)
+    p0 = np.tile([1.0, 1.0, 0.0], (200, 1))
+    p0[150] = [1e3, 40.0, -50.0]  # diverges: exp overflows
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        minpack.curve_fit_batch(decay, T, y, p0, workers=2)
+    with np.errstate(over="ignore"):
+        res = minpack.curve_fit_batch(decay, T, y, p0, workers=2)
+    assert res.success[:150].all()

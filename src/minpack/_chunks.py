@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import operator
 import os
 import threading
@@ -30,11 +31,13 @@ def as_workers(workers: int | None) -> int:
 
 
 def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
-                   first: int = 1) -> None:
+                   fixed: int | None = None) -> None:
     """Run problems [0, K) in chunks on `workers` threads.
 
-    Each thread sizes its chunks to take a few milliseconds (starting from
-    `first` problems and doubling or halving), so the calling
+    Each thread runs in a copy of the caller's context variables (NumPy's
+    errstate among them) and takes chunks of `fixed` problems, or without it
+    sizes its chunks to take a few milliseconds (doubling or halving from
+    one problem), so the calling
     thread can answer Ctrl-C promptly: it then lets running chunks finish,
     starts no new ones, joins every thread and re-raises.
     """
@@ -44,7 +47,7 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
     failures: list = []
 
     def worker() -> None:
-        size = first
+        size = fixed or 1
         while not cancelled.is_set():
             with lock:
                 k0 = cursor[0]
@@ -60,6 +63,8 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
                 cancelled.set()
                 return
             elapsed = time.perf_counter() - t0
+            if fixed:
+                continue
             if elapsed < _CHUNK_SECONDS[0]:
                 size *= 2
             elif elapsed > _CHUNK_SECONDS[1] and size > 1:
@@ -68,8 +73,11 @@ def run_in_chunks(run: Callable[[int, int], None], K: int, workers: int,
     if workers == 1 or K <= 1:
         worker()
     else:
-        threads = [threading.Thread(target=worker, name=f"minpack-batch-{i}",
-                                    daemon=True) for i in range(min(workers, K))]
+        # each thread runs in a copy of the caller's context, so that
+        # np.errstate (a context variable) applies to Python code it calls
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,),
+                                    name=f"minpack-batch-{i}", daemon=True)
+                   for i in range(min(workers, K))]
         for t in threads:
             t.start()
         try:

@@ -122,9 +122,22 @@ def run_points(
         if errors:
             raise errors[0]
 
-    run_in_chunks(run, K, workers, first=64)
+    run_in_chunks(run, K, workers, fixed=chunk_size(m, n))
     return PointsResult(x, fvec, cov, fnorm, ier, nfev,
                         None if active is None else active.astype(np.int_))
+
+
+def chunk_size(m: int, n: int) -> int:
+    """Problems per call of lm_points: as many as keep one round's values
+    (about n + 1 points of m values per problem) near _ROUND_VALUES, so that
+    NumPy's temporaries stay in the cache; at least 8, for the rounds' fixed
+    cost. (Measured on 20,000 fits with m = 50, n = 3: 10.2 us a fit with
+    256 problems a chunk, 12.2 with 512, 14.6 with 1024, 12.9 with 64.)
+    """
+    return max(8, _ROUND_VALUES // ((n + 1) * max(m, 1)))
+
+
+_ROUND_VALUES = 50_000
 
 
 def as_block(value: Any, P: int, m: int, what: str, rule: str) -> np.ndarray:
