@@ -20,10 +20,10 @@ import xarray as xr
 import minpack
 import minpack.xarray
 
-# The coefficients and covariances are compared with xarray's, which SciPy
-# computes (pcov through OpenBLAS): ci/test runs these again under other
+# The tests marked scipy_oracle compare with xarray's results, which SciPy
+# computes (pcov through OpenBLAS): ci/test runs them again under other
 # OpenBLAS core types.
-pytestmark = pytest.mark.scipy_oracle
+oracle = pytest.mark.scipy_oracle
 
 T = np.linspace(0.0, 5.0, 40)
 
@@ -67,6 +67,7 @@ def assert_same_layout(ours: xr.Dataset, ref: xr.Dataset) -> None:
     assert ours.attrs == ref.attrs
 
 
+@oracle
 def test_dataarray_matches_xarray():
     """The coefficients to 1e-8 relative of xarray's curvefit, same layout."""
     cube = decay_cube()
@@ -81,6 +82,7 @@ def test_dataarray_matches_xarray():
                                rtol=1e-6, atol=0)
 
 
+@oracle
 def test_dataset_matches_xarray():
     """Every data variable, [var]_ prefixes, the Dataset's attrs kept."""
     cube = decay_cube(4, 3, seed=1)
@@ -93,6 +95,7 @@ def test_dataset_matches_xarray():
         xr.testing.assert_allclose(ours[key], ref[key], rtol=1e-8, atol=0)
 
 
+@oracle
 def test_defaults_p0_dataarray_and_param_names():
     """Starts from the function's defaults, a per-pixel p0 given as a
     DataArray, param_names: as xarray.
@@ -116,6 +119,7 @@ def test_defaults_p0_dataarray_and_param_names():
                                rtol=1e-8, atol=0)
 
 
+@oracle
 def test_two_coordinates_and_reduce_dims():
     """A 2-D model over two reduced dimensions, one spot per frame; and a
     fit that aggregates repeated series with reduce_dims.
@@ -155,6 +159,7 @@ def test_two_coordinates_and_reduce_dims():
                                rtol=1e-8, atol=0)
 
 
+@oracle
 def test_skipna_drops_points_per_pixel():
     """NaN points dropped in their pixel only; an all-NaN pixel gives NaN."""
     cube = decay_cube(4, 4, seed=5)

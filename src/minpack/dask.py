@@ -127,6 +127,9 @@ class compiled:  # noqa: N801 - used like a function, as functools.partial
                             f"a function")
         return value
 
+    def __dask_tokenize__(self) -> tuple:
+        return ("minpack.dask.compiled", self.key)
+
     def __repr__(self) -> str:
         return f"compiled({self.source!r})"
 
@@ -142,6 +145,9 @@ class _Unpicklable:
 
     def resolve(self) -> Any:
         return self.function
+
+    def __dask_tokenize__(self) -> tuple:  # the object itself, in this process
+        return ("minpack.dask.unpicklable", self.argname, id(self.function))
 
     def __reduce__(self) -> Any:
         raise TypeError(
@@ -159,6 +165,9 @@ class _Plain:
 
     def resolve(self) -> Any:
         return self.function
+
+    def __dask_tokenize__(self) -> tuple:
+        return ("minpack.dask.plain", dask.base.tokenize(self.function))
 
 
 def _takes_no_arguments(obj: Any) -> bool:
