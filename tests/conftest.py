@@ -45,3 +45,32 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.section(title, sep="-")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A ``dask.distributed`` client of a LocalCluster on loopback: two worker
+    processes of one thread each, no dashboard. Closed after the session, and
+    its worker processes with it (the teardown checks that none is left).
+    """
+    import multiprocessing
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "60s",
+                          "distributed.comm.timeouts.tcp": "60s"}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               worker_dashboard_address=None)
+        client = Client(cluster, timeout="60s")
+        try:
+            client.wait_for_workers(2, timeout=120)
+            yield client
+        finally:
+            client.close(timeout=60)
+            cluster.close(timeout=60)
+    for child in multiprocessing.active_children():  # reaped, or a worker left
+        child.join(timeout=30)
+    left = [child.pid for child in multiprocessing.active_children()]
+    assert not left, f"worker processes still running after the cluster closed: {left}"

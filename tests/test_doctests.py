@@ -15,6 +15,8 @@ MODULES = [
     "minpack._root",
     "minpack._optimize",
     "minpack._patch",
+    "minpack.dask",
+    "minpack.xarray",
 ]
 
 

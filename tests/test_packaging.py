@@ -79,6 +79,23 @@ def test_metadata_licence() -> None:
     assert "Copyright (c)" in text and "The minpack developers" in text
 
 
+def test_metadata_extras_for_dask_and_xarray() -> None:
+    """``pip install minpack[dask]`` / ``minpack[xarray]`` bring what
+    minpack.dask and minpack.xarray import; numpy stays the only dependency.
+    """
+    meta = importlib.metadata.metadata("minpack")
+    assert {"dask", "xarray"} <= set(meta.get_all("Provides-Extra"))
+    requires = importlib.metadata.requires("minpack")
+    by_extra: dict = {}
+    for line in requires:
+        name = re.match(r"[A-Za-z0-9_.\-]+(\[[^\]]*\])?", line).group(0)
+        extra = re.search(r'extra == "([^"]+)"', line)
+        by_extra.setdefault(extra.group(1) if extra else None, set()).add(name)
+    assert by_extra[None] == {"numpy"}
+    assert by_extra["dask"] == {"dask[array]", "distributed"}
+    assert by_extra["xarray"] == {"xarray"}
+
+
 def test_metadata_classifiers_and_python_range() -> None:
     meta = importlib.metadata.metadata("minpack")
     classifiers = set(meta.get_all("Classifier") or [])
