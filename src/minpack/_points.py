@@ -25,6 +25,7 @@ from . import _minpack
 from ._chunks import run_in_chunks
 from ._compiled import _NO_ACTIVE
 from ._contexts import TRAMPOLINE, PointsContext
+from ._malloc import roomy_malloc
 
 __all__ = ["PointsResult", "run_points"]
 
@@ -122,7 +123,8 @@ def run_points(
         if errors:
             raise errors[0]
 
-    run_in_chunks(run, K, workers, fixed=chunk_size(m, n))
+    with roomy_malloc():  # NumPy's temporaries, under Dask's workers' malloc
+        run_in_chunks(run, K, workers, fixed=chunk_size(m, n))
     return PointsResult(x, fvec, cov, fnorm, ier, nfev,
                         None if active is None else active.astype(np.int_))
 
