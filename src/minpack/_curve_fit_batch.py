@@ -401,23 +401,23 @@ def _scaled_covariance(cov: np.ndarray, fvec: np.ndarray, ier: np.ndarray,
     K, n, _ = cov.shape
     ok = np.isin(ier, SUCCESS)
     nan = np.isnan(cov)
-    held = nan.all(axis=1)  # the NaN columns (and rows) of held parameters
     if active is None:
-        held[:] = False
+        free = np.full(K, n)
+        known = ok & ~nan.any(axis=(1, 2))
     else:
-        held &= active != 0
-    free = n - held.sum(axis=1)
-    known = ok & (nan == (held[:, :, None] | held[:, None, :])).all(axis=(1, 2))
-    if not absolute_sigma:
-        known &= points > free
-    pcov = np.empty_like(cov)
-    pcov[...] = np.where(ok, np.inf, np.nan)[:, None, None]
+        held = nan.all(axis=1) & (active != 0)  # their NaN columns (and rows)
+        free = n - held.sum(axis=1)
+        known = ok & (nan == (held[:, :, None] | held[:, None, :])).all(axis=(1, 2))
     if absolute_sigma:
-        pcov[known] = cov[known]
+        pcov = cov.copy()
     else:
+        known &= points > free
         # SciPy's np.sum(fvec**2) / (M - N), row by row
-        s_sq = np.add.reduce(np.square(fvec[known]), axis=1) / (points[known] - free[known])
-        pcov[known] = cov[known] * s_sq[:, None, None]
+        with np.errstate(all="ignore"):  # the rows not known are replaced below
+            s_sq = np.add.reduce(np.square(fvec), axis=1) / (points - free)
+            pcov = cov * s_sq[:, None, None]
+    if not known.all():
+        pcov[~known] = np.where(ok[~known], np.inf, np.nan)[:, None, None]
     lost = int((ok & ~known).sum())
     if lost:
         warnings.warn(f"Covariance of the parameters could not be estimated for "
