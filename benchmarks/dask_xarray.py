@@ -119,7 +119,7 @@ def synthetic_block(block_id: tuple, t: np.ndarray, size: int) -> np.ndarray:
 # batch raises both thresholds while it runs (minpack._malloc). The second
 # configuration raises them for the whole worker instead, for comparison.
 MALLOC_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
-                  "MALLOC_MMAP_THRESHOLD_": str(64 * 2**20)}
+                  "MALLOC_MMAP_THRESHOLD_": str(32 * 2**20)}  # glibc's largest
 
 
 def cluster_rounds(fits: int, chunk: int, rounds: int, environ: dict | None) -> None:

@@ -185,6 +185,10 @@ def test_xdata_with_several_variables_per_problem():
     # shared (2, m) xdata: the model gets it as it is
     shared = minpack.curve_fit_batch(plane, x[0], y, p0=[1, 1, 1])
     assert_row_equal(shared, 2, plane, x[0], y[2], np.ones(3))
+    # with K = 2 problems a (2, m) xdata would be read per problem; given as
+    # (1, 2, m) it is shared
+    two = minpack.curve_fit_batch(plane, x[0][np.newaxis], y[:2], p0=[1, 1, 1])
+    np.testing.assert_array_equal(two.popt, shared.popt[:2])
 
 
 def test_bounds_shared_and_per_problem_equal_bounded_curve_fit():
@@ -259,6 +263,15 @@ def test_nan_policy_omit_drops_each_rows_own_points():
         np.testing.assert_allclose(res.pcov[k], pcov, rtol=1e-13)
         np.testing.assert_array_equal(res.fvec[k][keep], info["fvec"])
         assert (res.fvec[k][~keep] == 0).all()
+    # NaN in a shared xdata: that point is left out of every fit
+    tn = T.copy()
+    tn[1] = np.nan
+    res3 = minpack.curve_fit_batch(decay, tn, y, p0=[1, 1, 0], nan_policy="omit")
+    assert res3.ier[2] == 0 and res3.success[[0, 1, 3, 4]].all()
+    for k in (0, 3):
+        keep = ~np.isnan(y[k]) & ~np.isnan(tn)
+        popt, _ = minpack.curve_fit(decay, T[keep], y[k, keep], [1, 1, 0])
+        np.testing.assert_array_equal(res3.popt[k], popt)
     # NaN in a per-problem xdata is dropped too
     x = np.tile(T, (5, 1))
     x[4, 0] = np.nan
@@ -340,13 +353,16 @@ def test_bad_input_is_explained(kwargs, error, match):
         minpack.curve_fit_batch(**args)
 
 
+# K = 1000 problems of m = 40 are four chunks (run_points' chunk_size): the
+# two threads below each run chunks
+
 def test_an_exception_in_the_model_propagates_and_no_thread_is_left():
-    _, y = decay_batch(300)
+    _, y = decay_batch(1000)
     calls = []
 
     def failing(t, a, k, c):
         calls.append(a.shape[0])
-        if len(calls) == 3:
+        if len(calls) == 9:
             raise ZeroDivisionError("from the model")
         return decay(t, a, k, c)
 
@@ -357,7 +373,7 @@ def test_an_exception_in_the_model_propagates_and_no_thread_is_left():
 
 
 def test_batches_in_concurrent_threads():
-    _, y = decay_batch(200)
+    _, y = decay_batch(1000)
     expected = minpack.curve_fit_batch(decay, T, y, p0=[1, 1, 0], workers=1)
     results: list = [None] * 4
 
@@ -419,11 +435,11 @@ def test_leastsq_batch_vectorized_errors():
 
 
 def test_the_callers_errstate_applies_in_the_worker_threads():
-    _, y = decay_batch(200)
-    p0 = np.tile([1.0, 1.0, 0.0], (200, 1))
-    p0[150] = [1e3, 40.0, -50.0]  # diverges: exp overflows
+    _, y = decay_batch(1000)
+    p0 = np.tile([1.0, 1.0, 0.0], (1000, 1))
+    p0[850] = [1e3, 40.0, -50.0]  # diverges: exp overflows (in the last chunk)
     with np.errstate(over="raise"), pytest.raises(FloatingPointError):
         minpack.curve_fit_batch(decay, T, y, p0, workers=2)
     with np.errstate(over="ignore"):
         res = minpack.curve_fit_batch(decay, T, y, p0, workers=2)
-    assert res.success[:150].all()
+    assert res.success[:850].all()

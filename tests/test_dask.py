@@ -173,10 +173,9 @@ def test_nan_pixels_stay_isolated(scheduler):
     assert_same_curves(got, want)
     assert not got.success[3] and np.isnan(got.pcov[3]).all()
     assert got.success[9]
-    # the batch keeps a left-out point as a zero residual, a fit of the
-    # remaining points alone sums in another order: equal to convergence
+    # a row with points left out is curve_fit on the row without them
     partial = minpack.curve_fit(decay, T, y[9], p0=p0[9], nan_policy="omit")[0]
-    np.testing.assert_allclose(got.popt[9], partial, rtol=1e-7)
+    np.testing.assert_array_equal(got.popt[9], partial)
     clean = np.delete(np.arange(16), [3, 9])
     alone = minpack.curve_fit_batch(decay, T, y[clean], p0=p0[clean])
     np.testing.assert_array_equal(got.popt[clean], alone.popt)
@@ -231,9 +230,10 @@ def test_factory_runs_once_per_process(tmp_path):
         return exp_cfunc
 
     data, x0 = exp_problems(12)
-    lazy = minpack.dask.leastsq_batch(factory, x0, args=data, m=EXP.m, chunks=2)
-    got = lazy.compute(scheduler="threads", num_workers=2)
-    assert got.success.all()
+    for _ in range(2):  # and once for every call with the same factory
+        lazy = minpack.dask.leastsq_batch(factory, x0, args=data, m=EXP.m, chunks=2)
+        got = lazy.compute(scheduler="threads", num_workers=2)
+        assert got.success.all()
     assert log.read_text().split() == [str(os.getpid())]
 
 
@@ -248,7 +248,8 @@ def test_compiled_object_refused_by_processes():
         threads.x, minpack.leastsq_batch(exp_cfunc, x0, args=data, m=EXP.m).x)
     with pytest.raises(Exception, match="cannot be sent to another process") as info:
         lazy.compute(scheduler="processes", num_workers=2)
-    assert "package.module:attr" in str(info.value) or info.value.__cause__
+    cause = info.value.__cause__
+    assert "package.module:attr" in str(info.value) + ("" if cause is None else str(cause))
 
 
 def test_leastsq_batch_python_residual_with_bounds(scheduler):

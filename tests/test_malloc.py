@@ -48,9 +48,30 @@ Y = decay(T, *np.random.default_rng(0).uniform(1, 2, (3, 400, 1)))
 def recorder(monkeypatch):
     rec = Recorder()
     monkeypatch.setattr(_malloc, "_LIBC", rec)
-    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.setattr(_malloc, "_FIXED", None)
     return rec
+
+
+def test_the_thresholds_glibc_took_from_the_environment():
+    fixed = _malloc._fixed_thresholds
+    assert fixed({}) is None
+    assert fixed({"MALLOC_TRIM_THRESHOLD_": "65536"}) == {-1: 65536, -3: 131072}
+    assert fixed({"MALLOC_MMAP_THRESHOLD_": "200000"}) == {-1: 131072, -3: 200000}
+    # glibc refuses an mmap threshold above 32 MiB, and what it cannot read
+    assert fixed({"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20),
+                  "MALLOC_TRIM_THRESHOLD_": "lots"}) == {-1: 131072, -3: 131072}
+
+
+def test_a_variable_set_after_the_start_changes_nothing(monkeypatch):
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in os.environ of a client
+    that runs a LocalCluster; glibc never saw it, and neither does minpack:
+    it reads the environment the process started with."""
+    monkeypatch.setenv("MINPACK_TEST_SET_LATE", "1")
+    started = _malloc._start_environment()
+    assert "MINPACK_TEST_SET_LATE" not in started
+    assert "PATH" in started  # (it did read something)
+    expected = None if _malloc._LIBC is None else _malloc._fixed_thresholds(started)
+    assert _malloc._FIXED == expected
 
 
 def test_nothing_changes_where_malloc_adapts_by_itself(recorder):
@@ -59,7 +80,7 @@ def test_nothing_changes_where_malloc_adapts_by_itself(recorder):
 
 
 def test_raised_for_the_batch_and_the_environment_put_back(recorder, monkeypatch):
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.setattr(_malloc, "_FIXED", {-1: 65536, -3: 131072})
     res = minpack.curve_fit_batch(decay, T, Y, p0=[1, 1, 1], workers=2)
     assert res.success.all()
     assert recorder.calls == [
@@ -72,7 +93,7 @@ def test_raised_for_the_batch_and_the_environment_put_back(recorder, monkeypatch
 def test_batches_in_several_threads_share_one_raise(recorder, monkeypatch):
     import threading
 
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "200000")
+    monkeypatch.setattr(_malloc, "_FIXED", {-1: 131072, -3: 200000})
     inside = threading.Barrier(3)
 
     def model(t, a, k, c):
@@ -104,7 +125,7 @@ def test_the_real_c_library_under_dasks_setting():
     code = textwrap.dedent("""
         import numpy as np, minpack
         from minpack import _malloc
-        assert _malloc._fixed_thresholds() is not None
+        assert _malloc._FIXED == {-1: 65536, -3: 131072}, _malloc._FIXED
         t = np.linspace(0, 4, 30)
         y = 2 * np.exp(-t)[None, :] + np.zeros((50, 1))
         res = minpack.curve_fit_batch(lambda t, a, k: a * np.exp(-k * t), t, y,

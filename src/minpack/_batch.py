@@ -32,6 +32,7 @@ from ._points import as_block, run_points
 
 __all__ = ["BatchResult", "leastsq_batch"]
 
+
 class BatchResult:
     """Results of `leastsq_batch`, one row per problem.
 

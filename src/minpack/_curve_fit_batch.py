@@ -137,7 +137,9 @@ def curve_fit_batch(
         problem, shape (K, m) or (K, k, m). An array with at least two
         dimensions whose first is K is taken per problem; `f` then gets the
         rows of the points it evaluates, shape (P, m), or (k, P, m) so that
-        ``xdata[0]`` is still the first variable.
+        ``xdata[0]`` is still the first variable. A shared (k, m) `xdata`
+        with k equal to K would be read per problem: give it as
+        ``xdata[np.newaxis]``, shape (1, k, m), which is always shared.
     ydata : array_like, shape (K, m)
         The data, one problem per row.
     p0 : array_like, shape (n,) or (K, n), optional
@@ -156,7 +158,8 @@ def curve_fit_batch(
         not proper, gets ``ier`` 0; the others run.
     nan_policy : {None, 'omit'}, optional
         ``'omit'``: the NaN points of each row (NaN in `ydata`, or in a
-        per-problem `xdata`) are left out of that row's fit alone. None: a
+        per-problem `xdata`) are left out of that row's fit alone; a point
+        whose shared `xdata` holds a NaN is left out of every fit. None: a
         row with NaN data fails with ``ier`` 10 (its residuals are not finite
         at p0); the others run.
     workers : int, optional
@@ -257,9 +260,11 @@ def curve_fit_batch(
                         f"number of data points={m}")
     w = _weights(sigma, K, m)
     omit = nan_policy == "omit"
-    if omit and not shared_x and x.dtype.kind == "f":
-        nan_x = np.isnan(x).reshape(K, -1, m).any(axis=1)
-        if nan_x.any():  # a point with NaN in xdata is left out too
+    if omit and isinstance(x, np.ndarray) and x.ndim >= 1 and x.shape[-1] == m:
+        # a point with NaN in xdata (in any of its variables) is left out too,
+        # as curve_fit does: of its own problem, or of every problem
+        nan_x = np.isnan(x).reshape((K, -1, m) if not shared_x else (-1, m)).any(axis=-2)
+        if nan_x.any():
             y = np.where(nan_x, np.nan, y)
     options = _options(leastsq_options, n)
     workers = as_workers(workers)
@@ -284,7 +289,8 @@ def curve_fit_batch(
 
 def _as_xdata(xdata: Any, K: int, m: int) -> tuple[Any, bool]:
     """(xdata, shared): a float array when it reads as one; per problem when
-    it has at least two dimensions, the first being K."""
+    it has at least two dimensions, the first being K (shared when that first
+    one is 1)."""
     try:
         a = np.asarray(xdata)
     except (TypeError, ValueError):
@@ -292,6 +298,8 @@ def _as_xdata(xdata: Any, K: int, m: int) -> tuple[Any, bool]:
     if a.dtype.kind not in "biuf":
         return xdata, True  # objects the model itself understands
     a = np.asarray(a, dtype=np.float64)
+    if a.ndim >= 2 and a.shape[0] == 1 and K != 1:
+        return a[0], True  # (1, ..., m): shared, said so
     if a.ndim >= 2 and a.shape[0] == K:
         if a.ndim > 3 or a.shape[-1] != m:
             raise ValueError(

@@ -10,8 +10,13 @@ has fixed thresholds instead: Dask's nanny starts every worker with
 memory mapping or a trim of the heap, and the fits run 2.7 times slower.
 
 `roomy_malloc` raises the two thresholds while a batch runs, in such a
-process only, then puts back the values of its environment and returns the
-free memory to the system (``malloc_trim``), as those settings intend. The
+process only, then puts back the values glibc took from its environment and
+returns the free memory to the system (``malloc_trim``), as those settings
+intend. The environment is the one the process started with
+(``/proc/self/environ``), which is what glibc read: a variable set later in
+``os.environ`` (Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` there for the
+workers it spawns, also inside a client that runs a LocalCluster) changed
+nothing in this process, and nothing is done for it. The
 thresholds are process-wide: batches running at once in several threads
 share one raise, undone when the last one ends. Elsewhere (another C
 library, no such variable) it does nothing.
@@ -56,29 +61,50 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
-def _fixed_thresholds() -> dict[int, int] | None:
-    """The thresholds the environment fixed, with glibc's defaults for the
+def _start_environment() -> dict[str, str]:
+    """The variables this process started with (what glibc read)."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return {}
+    found = {}
+    for entry in entries:
+        name, sep, value = entry.partition(b"=")
+        if sep:
+            found[name.decode("latin-1")] = value.decode("latin-1")
+    return found
+
+
+def _fixed_thresholds(environ: dict[str, str]) -> dict[int, int] | None:
+    """The thresholds glibc took from `environ`, with its defaults for the
     other one; None when it fixed neither (malloc then adapts by itself)."""
-    given = {p: os.environ.get(v) for p, v in _VARIABLES.items()}
+    given = {p: environ.get(v) for p, v in _VARIABLES.items()}
     if all(value is None for value in given.values()):
         return None
     fixed = dict(_DEFAULTS)
     for parameter, value in given.items():
+        if value is None:
+            continue
         try:
-            fixed[parameter] = int(value) if value is not None else fixed[parameter]
+            number = int(value)
         except ValueError:
-            return None  # glibc ignores what it cannot read; so do we
+            continue  # glibc ignores what it cannot read
+        if 0 <= number and (parameter != _M_MMAP_THRESHOLD or
+                            number <= _ROOMY[_M_MMAP_THRESHOLD]):
+            fixed[parameter] = number  # (glibc refuses a larger mmap one)
     return fixed
 
 
 _LIBC = _glibc()
+_FIXED = _fixed_thresholds(_start_environment()) if _LIBC is not None else None
 
 
 @contextlib.contextmanager
 def roomy_malloc() -> Iterator[None]:
     """Raise glibc's trim and mmap thresholds for the duration (see above)."""
     global _users
-    fixed = _fixed_thresholds() if _LIBC is not None else None
+    fixed = _FIXED
     if fixed is None:
         yield
         return

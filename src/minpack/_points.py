@@ -151,12 +151,12 @@ def as_block(value: Any, P: int, m: int, what: str, rule: str) -> np.ndarray:
         return value
     try:
         a = np.asarray(value)
-    except (TypeError, ValueError):
-        a = None
-    if a is None or a.dtype.kind not in "biuf":
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise ValueError(f"{what} returned {type(value).__name__} that is not an "
+                         f"array of shape ({P}, {m}). {rule}") from None
+    if a.dtype.kind not in "biuf":
         raise TypeError(f"{what} must return real numbers; got "
-                        f"{type(value).__name__}" + (
-                            "" if a is None else f" of dtype {a.dtype}"))
+                        f"{type(value).__name__} of dtype {a.dtype}. {rule}")
     if a.shape != (P, m):
         raise ValueError(f"{what} returned shape {a.shape}; expected ({P}, {m}). {rule}")
     return np.ascontiguousarray(a, dtype=np.float64)

@@ -22,7 +22,6 @@ import dataclasses
 import importlib
 import inspect
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -88,9 +87,10 @@ class compiled:  # noqa: N801 - used like a function, as functools.partial
                     f"'package.module:attr'; got {source!r}")
             self.key = f"name:{source}"
         elif callable(source):
-            # one key per wrapped factory, the same in every process it
-            # reaches: its tasks share one resolution per process
-            self.key = f"factory:{uuid.uuid4().hex}"
+            # Dask's token of the factory (its pickled form): the same for the
+            # same factory in every call and every process it reaches, so its
+            # tasks share one resolution per process
+            self.key = f"factory:{dask.base.tokenize(source)}"
         else:
             raise TypeError(f"a compiled function is given by its importable name "
                             f"'package.module:attr' or by a factory of no arguments; "
@@ -351,11 +351,9 @@ def _fit_curves(f: Any, xdata: Any, ydata: np.ndarray, p0: Any, sigma: Any,
                 lower: Any, upper: Any, shared_x: bool, bounded: bool,
                 options: dict) -> Any:
     """One chunk: the in-memory `curve_fit_batch`."""
-    K = ydata.shape[0]
-    if shared_x and np.ndim(xdata) >= 2 and np.shape(xdata)[0] == K:
-        # a shared (k, m) xdata that this chunk's size would make look per
-        # problem: given per problem, the model sees the same values
-        xdata = np.broadcast_to(xdata, (K,) + np.shape(xdata))
+    if shared_x and np.ndim(xdata) >= 2 and np.shape(xdata)[0] != 1:
+        # a shared (k, m) xdata: (1, k, m) is shared whatever this chunk's size
+        xdata = np.asarray(xdata)[np.newaxis]
     result = minpack.curve_fit_batch(f.resolve(), xdata, ydata, p0=p0, sigma=sigma,
                                      bounds=(lower, upper), **options)
     if bounded and result.active_mask is None:  # this chunk's boxes all infinite
@@ -368,6 +366,8 @@ def _per_problem_xdata(xdata: Any, K: int) -> bool:
     in-memory call decides: at least two dimensions, the first being K.
     """
     shape = _shape_of(xdata)
+    if len(shape) >= 2 and shape[0] == 1 and K != 1:
+        return False  # (1, ..., m): shared, said so
     return len(shape) >= 2 and (shape[0] == K or _is_dask(xdata))
 
 
