@@ -176,6 +176,20 @@ def test_skipna_drops_points_per_pixel():
     assert np.isfinite(ours.curvefit_coefficients.drop_sel(x=3)).all()
 
 
+@oracle
+def test_skipna_drops_a_point_whose_coordinate_is_nan():
+    """A NaN in the shared coordinate leaves that point out of every pixel."""
+    cube = decay_cube(3, 2, seed=6)
+    time = cube["time"].values.copy()
+    time[4] = np.nan
+    cube = cube.assign_coords(time=time)
+    ref = cube.curvefit("time", decay)
+    ours = cube.minpack.curvefit("time", decay)
+    assert np.isfinite(ours.curvefit_coefficients).all()
+    xr.testing.assert_allclose(ours.curvefit_coefficients, ref.curvefit_coefficients,
+                               rtol=1e-8, atol=0)
+
+
 def test_failed_pixels_nan_with_errors_ignore():
     """A pixel with a single point left cannot be fitted: NaN with
     errors='ignore', a RuntimeError with 'raise'; the other pixels as alone.
