@@ -74,3 +74,13 @@ def dask_client():
         child.join(timeout=30)
     left = [child.pid for child in multiprocessing.active_children()]
     assert not left, f"worker processes still running after the cluster closed: {left}"
+
+
+@pytest.fixture(params=["threads", "processes", "distributed"])
+def scheduler(request):
+    """Keywords of ``compute`` that pick each Dask scheduler in turn."""
+    if request.param == "distributed":
+        return {"scheduler": request.getfixturevalue("dask_client")}
+    if request.param == "processes":
+        return {"scheduler": "processes", "num_workers": 2}
+    return {"scheduler": "threads", "num_workers": 2}

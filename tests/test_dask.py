@@ -40,16 +40,6 @@ def cube(K: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return y, truth * 0.8 + 0.1
 
 
-@pytest.fixture(params=["threads", "processes", "distributed"])
-def scheduler(request):
-    """Keywords of ``compute`` that pick each Dask scheduler in turn."""
-    if request.param == "distributed":
-        return {"scheduler": request.getfixturevalue("dask_client")}
-    if request.param == "processes":
-        return {"scheduler": "processes", "num_workers": 2}
-    return {"scheduler": "threads", "num_workers": 2}
-
-
 CURVE_FIELDS = ("popt", "pcov", "perr", "ier", "nfev", "success")
 
 

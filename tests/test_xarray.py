@@ -227,16 +227,6 @@ def test_bounds_as_dataarrays():
     assert (ours.curvefit_coefficients.sel(param="k") <= upper).all()
 
 
-@pytest.fixture(params=["threads", "processes", "distributed"])
-def scheduler(request):
-    """Keywords of ``compute`` that pick each Dask scheduler in turn."""
-    if request.param == "distributed":
-        return {"scheduler": request.getfixturevalue("dask_client")}
-    if request.param == "processes":
-        return {"scheduler": "processes", "num_workers": 2}
-    return {"scheduler": "threads", "num_workers": 2}
-
-
 def test_chunked_is_lazy_and_exact(scheduler):
     """Chunked along the pixel dims: lazy, and computing gives exactly the
     in-memory result, on every scheduler.
