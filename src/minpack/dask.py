@@ -371,7 +371,9 @@ def _per_problem_xdata(xdata: Any, K: int) -> bool:
     return len(shape) >= 2 and (shape[0] == K or _is_dask(xdata))
 
 
-def _number_of_parameters(f: Any, p0: Any) -> int:
+def _number_of_parameters(model: Any, p0: Any) -> int:
+    """n from p0's shape, or else from the model's signature (resolving a
+    compiled name or factory here, in the client, only then)."""
     if p0 is not None:
         shape = _shape_of(p0)
         if len(shape) in (1, 2) and shape[-1] >= 1:
@@ -380,7 +382,7 @@ def _number_of_parameters(f: Any, p0: Any) -> int:
                          f"problem); got shape {shape}")
     from ._curve_fit import _number_of_parameters as count
 
-    return count(f)
+    return count(model.resolve())
 
 
 def curve_fit_batch(
@@ -479,8 +481,7 @@ def curve_fit_batch(
                          f"shape {y_shape}")
     K, m = (int(s) for s in y_shape)
     model = _as_shippable(f, "f")
-    n = _number_of_parameters(model.resolve() if isinstance(model, _Plain) else
-                              _signature_source(model), p0)
+    n = _number_of_parameters(model, p0)
     lb, ub = _split_bounds(bounds)
 
     per_problem = {
@@ -544,13 +545,6 @@ def _has_bounds(lower: Any, upper: Any) -> bool:
     with np.errstate(invalid="ignore"):
         return bool(np.any(np.asarray(lower, dtype=np.float64) > -np.inf)
                     or np.any(np.asarray(upper, dtype=np.float64) < np.inf))
-
-
-def _signature_source(model: Any) -> Any:
-    """What to count the parameters of when p0 is None: the resolved model
-    (importing a name, or calling a factory, here in the client).
-    """
-    return model.resolve()
 
 
 def _split_bounds(bounds: Any) -> tuple[Any, Any]:
