@@ -136,14 +136,14 @@ def test_vectorized_false_gives_the_same_rows(problem):
 
 
 def test_a_sample_of_a_large_batch_and_every_worker_count_agrees():
-    truth, y = decay_batch(600)
+    truth, y = decay_batch(2500)  # several chunks (see below)
     results = [minpack.curve_fit_batch(decay, T, y, p0=[1, 1, 0], workers=w)
                for w in (1, 2, 3)]
     assert results[0].success.all()
     for other in results[1:]:
         for name in ("popt", "pcov", "perr", "nfev", "ier"):
             np.testing.assert_array_equal(getattr(results[0], name), getattr(other, name))
-    for k in np.random.default_rng(3).choice(600, 25, replace=False):
+    for k in np.random.default_rng(3).choice(2500, 25, replace=False):
         assert_row_equal(results[0], k, decay, T, y[k], [1, 1, 0])
     assert np.all(np.abs(results[0].popt - truth) < 10 * results[0].perr)
 
@@ -353,11 +353,11 @@ def test_bad_input_is_explained(kwargs, error, match):
         minpack.curve_fit_batch(**args)
 
 
-# K = 1000 problems of m = 40 are four chunks (run_points' chunk_size): the
+# K = 2500 problems of m = 40 are four chunks (run_points' chunk_size): the
 # two threads below each run chunks
 
 def test_an_exception_in_the_model_propagates_and_no_thread_is_left():
-    _, y = decay_batch(1000)
+    _, y = decay_batch(2500)
     calls = []
 
     def failing(t, a, k, c):
@@ -373,7 +373,7 @@ def test_an_exception_in_the_model_propagates_and_no_thread_is_left():
 
 
 def test_batches_in_concurrent_threads():
-    _, y = decay_batch(1000)
+    _, y = decay_batch(2500)
     expected = minpack.curve_fit_batch(decay, T, y, p0=[1, 1, 0], workers=1)
     results: list = [None] * 4
 
@@ -435,11 +435,18 @@ def test_leastsq_batch_vectorized_errors():
 
 
 def test_the_callers_errstate_applies_in_the_worker_threads():
-    _, y = decay_batch(1000)
-    p0 = np.tile([1.0, 1.0, 0.0], (1000, 1))
-    p0[850] = [1e3, 40.0, -50.0]  # diverges: exp overflows (in the last chunk)
+    _, y = decay_batch(2500)
+    p0 = np.tile([1.0, 1.0, 0.0], (2500, 1))
+    p0[2400] = [1e3, 40.0, -50.0]  # diverges: exp overflows (in the last chunk)
     with np.errstate(over="raise"), pytest.raises(FloatingPointError):
         minpack.curve_fit_batch(decay, T, y, p0, workers=2)
     with np.errstate(over="ignore"):
         res = minpack.curve_fit_batch(decay, T, y, p0, workers=2)
-    assert res.success[:850].all()
+    assert res.success[:2400].all()
+
+
+def test_the_thread_tests_run_several_chunks():
+    """The tests above with K = 2500 problems of m = 40 mean several chunks."""
+    from minpack._points import chunk_size
+
+    assert 2500 // chunk_size(40, 3) >= 3
