@@ -91,6 +91,17 @@ class BatchResult:
                 f"full_output={self.cov_x is not None})")
 
 
+def batch_options(ftol: Any = 1.49012e-8, xtol: Any = 1.49012e-8, gtol: Any = 0.0,
+                  maxfev: Any = 0, epsfcn: Any = None, factor: Any = 100,
+                  diag: Any = None) -> dict:
+    """leastsq's options shared by every problem of a batch, checked (`diag`
+    as given: ``as_diag`` reads it once n is known)."""
+    return dict(ftol=as_real(ftol, "ftol"), xtol=as_real(xtol, "xtol"),
+                gtol=as_real(gtol, "gtol"), maxfev=as_maxfev(maxfev),
+                epsfcn=None if epsfcn is None else as_real(epsfcn, "epsfcn"),
+                factor=as_real(factor, "factor"), diag=diag)
+
+
 def _as_batch_start(x0: Any) -> np.ndarray:
     given = np.asarray(x0)
     if given.dtype.kind not in "biuf":
@@ -316,10 +327,9 @@ def leastsq_batch(
     """
     x = _as_batch_start(x0)
     K, n = x.shape
-    ftol, xtol, gtol = as_real(ftol, "ftol"), as_real(xtol, "xtol"), as_real(gtol, "gtol")
-    factor = as_real(factor, "factor")
-    epsfcn = None if epsfcn is None else as_real(epsfcn, "epsfcn")
-    maxfev = as_maxfev(maxfev)
+    options = batch_options(ftol, xtol, gtol, maxfev, epsfcn, factor, diag)
+    ftol, xtol, gtol = options["ftol"], options["xtol"], options["gtol"]
+    maxfev, epsfcn, factor = options["maxfev"], options["epsfcn"], options["factor"]
     if m is not None:
         try:
             m = operator.index(m)
@@ -333,8 +343,6 @@ def leastsq_batch(
         raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     compiled = as_compiled(func, "func")
     compiled_jac = as_compiled(Dfun, "Dfun")
-    options = dict(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, epsfcn=epsfcn,
-                   factor=factor, diag=diag)
     box = (bounded, lower, upper)
 
     if vectorized:
@@ -481,8 +489,7 @@ def _vectorized_batch(func: Any, Dfun: Any, callback: Any, x: np.ndarray,
     def checked(X: np.ndarray, k: np.ndarray) -> np.ndarray:
         return as_block(block(X, k), X.shape[0], m, "func", rule)
 
-    mode, diag = as_diag(options["diag"], n)
-    out = run_points(checked, x, m, dict(options, mode=mode, diag=diag), box, workers,
+    out = run_points(checked, x, m, options, box, workers,
                      want_cov=full_output)
     return BatchResult(out.x, out.ier, out.nfev, np.zeros(K, dtype=np.int32), out.fnorm,
                        out.cov, out.fvec if full_output else None, out.active)

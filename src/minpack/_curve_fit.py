@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import SUCCESS, Box, as_bounds, as_start
+from ._checks import SUCCESS, as_bounds, as_start
 from ._contexts import ModelJacobian, ModelResidual
 from ._leastsq import HELD_REPORT, leastsq
 from ._optimize import OptimizeWarning, scipy_function, warning_category
@@ -72,12 +72,12 @@ def _goes_to_scipy(method: str | None, jac: Any, bounds: Any, kwargs: dict) -> b
     return False
 
 
-def _feasible_start(box: Box) -> np.ndarray:
+def _feasible_start(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """p0 when it is not given but bounds are (SciPy's choice, so the same fit
     starts at the same point): the middle of a finite interval, one inside
     a one-sided bound (lower + 1 or upper - 1), 1 where there is none.
+    Element-wise, for one box or one per problem.
     """
-    lower, upper = box.lower, box.upper
     lo, hi = np.isfinite(lower), np.isfinite(upper)
     with np.errstate(invalid="ignore"):
         return np.where(lo & hi, 0.5 * (lower + upper), np.where(
@@ -470,7 +470,7 @@ def curve_fit(
         n = _number_of_parameters(f)
         if bounds is not _NO_BOUNDS:
             box = as_bounds(bounds, None, n)
-        p0 = np.ones(n) if box is None else _feasible_start(box)
+        p0 = np.ones(n) if box is None else _feasible_start(box.lower, box.upper)
     else:
         p0 = as_start(p0, "p0")
         n = p0.size

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._batch import _as_batch_bounds, _as_batch_start
+from ._batch import _as_batch_bounds, _as_batch_start, batch_options
 from ._chunks import as_workers
-from ._checks import SUCCESS, as_diag, as_maxfev, as_real, describe
+from ._checks import SUCCESS, describe
 from ._curve_fit import _feasible_start, _number_of_parameters
 from ._leastsq import _message
 from ._nonfinite import NONFINITE_JACOBIAN, NONFINITE_START
@@ -266,7 +266,7 @@ def curve_fit_batch(
         nan_x = np.isnan(x).reshape((K, -1, m) if not shared_x else (-1, m)).any(axis=-2)
         if nan_x.any():
             y = np.where(nan_x, np.nan, y)
-    options = _options(leastsq_options, n)
+    options = batch_options(**leastsq_options)
     workers = as_workers(workers)
 
     model = _model_points(f, x, shared_x, n, m, vectorized)
@@ -317,32 +317,14 @@ def _start_and_box(p0: Any, bounds: Any, K: int, n: int | None) -> tuple:
             raise ValueError(f"p0 must have shape (n,) or (K, n) = ({K}, n); got "
                              f"shape {given.shape}")
         n = given.shape[-1]
-    box = _as_batch_bounds(None if _no_bounds(bounds) else bounds, K, n)
+    box = _as_batch_bounds(bounds, K, n)
     if p0 is None:
         bounded, lower, upper = box
-        if bounded:  # curve_fit's start inside the box, per problem
-            p0 = _feasible_start(_Limits(np.broadcast_to(lower, (K, n)),
-                                         np.broadcast_to(upper, (K, n))))
-        else:
-            p0 = np.ones(n)
+        # curve_fit's start inside the box, per problem
+        p0 = _feasible_start(lower, upper) if bounded else np.ones(n)
     x0 = _as_batch_start(np.broadcast_to(np.asarray(p0), (K, n)) if
                          np.ndim(p0) == 1 else p0)
     return x0, box
-
-
-class _Limits:
-    """lower and upper, as _feasible_start reads them from a Box."""
-
-    def __init__(self, lower: np.ndarray, upper: np.ndarray) -> None:
-        self.lower, self.upper = lower, upper
-
-
-def _no_bounds(bounds: Any) -> bool:
-    try:
-        lb, ub = bounds
-        return bool(np.all(np.asarray(lb) == -np.inf) and np.all(np.asarray(ub) == np.inf))
-    except (TypeError, ValueError):
-        return False
 
 
 def _weights(sigma: Any, K: int, m: int) -> np.ndarray | None:
@@ -357,17 +339,6 @@ def _weights(sigma: Any, K: int, m: int) -> np.ndarray | None:
                          f"({K}, {m}) (per problem): the uncertainties of ydata; got "
                          f"shape {s.shape}")
     return np.ascontiguousarray(1.0 / s.astype(np.float64))
-
-
-def _options(given: dict, n: int) -> dict:
-    ftol = as_real(given.get("ftol", 1.49012e-8), "ftol")
-    xtol = as_real(given.get("xtol", 1.49012e-8), "xtol")
-    gtol = as_real(given.get("gtol", 0.0), "gtol")
-    epsfcn = given.get("epsfcn")
-    mode, diag = as_diag(given.get("diag"), n)
-    return dict(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=as_maxfev(given.get("maxfev", 0)),
-                epsfcn=None if epsfcn is None else as_real(epsfcn, "epsfcn"),
-                factor=as_real(given.get("factor", 100), "factor"), mode=mode, diag=diag)
 
 
 def _model_points(f: Callable[..., Any], xdata: Any, shared: bool, n: int, m: int,

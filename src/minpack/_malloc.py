@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import os
 import sys
 import threading
 from collections.abc import Iterator

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _minpack
+from ._checks import as_diag
 from ._chunks import run_in_chunks
 from ._compiled import _NO_ACTIVE
 from ._contexts import TRAMPOLINE, PointsContext
@@ -71,8 +72,8 @@ def run_points(
     m : int
         Residuals per problem.
     options : dict
-        ftol, xtol, gtol, maxfev (<= 0: MINPACK's default), epsfcn (None:
-        machine epsilon), factor, mode and diag (from ``as_diag``).
+        From ``batch_options``: ftol, xtol, gtol, maxfev (<= 0: MINPACK's
+        default), epsfcn (None: machine epsilon), factor, diag.
     box : tuple
         ``(bounded, lower, upper)`` from ``_as_batch_bounds``.
     workers : int
@@ -100,6 +101,7 @@ def run_points(
     eps = options["epsfcn"]
     eps = float(np.finfo(np.float64).eps) if eps is None else eps
     maxfev = options["maxfev"] if options["maxfev"] > 0 else 0
+    mode, diag = as_diag(options["diag"], n)
 
     def run(k0: int, k1: int) -> None:
         errors: list = []
@@ -111,7 +113,7 @@ def run_points(
         _minpack.lm_points(
             TRAMPOLINE["points"], id(context), m, n, k1 - k0, x[k0:k1].reshape(-1),
             options["ftol"], options["xtol"], options["gtol"], maxfev, eps,
-            options["diag"], options["mode"], options["factor"], int(have_y),
+            diag, mode, options["factor"], int(have_y),
             ydata[k0:k1].reshape(-1) if have_y else _NONE, nw,
             _NONE if nw == 0 else w if nw == 1 else w[k0:k1].reshape(-1), int(omit),
             fvec[k0:k1].reshape(-1), int(want_cov),
